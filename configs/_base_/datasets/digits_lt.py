@@ -1,0 +1,41 @@
+# Digits-LT (scikit-learn's real handwritten digits, long-tailed, imbalance factor 40), in the ImageNet-LT list
+# format. Generate it with: python tools/data/make_demo_data.py digits_lt --out-dir data/digits_lt
+custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+dataset_type = 'CustomDataset'
+data_root = 'data/digits_lt/'
+classes = [str(d) for d in range(10)]
+data_preprocessor = dict(num_classes=10, mean=[127.5], std=[127.5], to_rgb=False)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile', color_type='grayscale'),
+    dict(type='RandomCrop', crop_size=32, padding=2),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', color_type='grayscale'),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/train.txt', data_prefix='images',
+                 classes=classes, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=100,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/val.txt', data_prefix='images',
+                 classes=classes, pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=100,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/test.txt', data_prefix='images',
+                 classes=classes, pipeline=test_pipeline))
+# many / medium / few-shot accuracy, grouped by the training counts of the train list
+val_evaluator = dict(type='ShotAccuracy', class_stats=data_root + 'meta/train.txt')
+test_evaluator = val_evaluator

@@ -1,0 +1,36 @@
+# A small Mask R-CNN trained from scratch on LT-Shapes: the `make demo` detector, sized to train on 2 CPU cores in
+# minutes. Same mmdet Mask R-CNN as the LVIS configs, with a narrow ResNet-18 (base width 16) and a 64-channel FPN.
+_base_ = [
+    'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
+    'mmdet::_base_/default_runtime.py',
+    '../_base_/datasets/lt_shapes_instance.py',
+]
+num_classes = 30
+model = dict(
+    backbone=dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False, init_cfg=None),
+    neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
+    rpn_head=dict(in_channels=64, feat_channels=64,
+                  anchor_generator=dict(scales=[4])),  # objects are 16-52 px: anchors of 16-256 px
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=64),
+        bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=num_classes),
+        mask_roi_extractor=dict(out_channels=64),
+        mask_head=dict(in_channels=64, conv_out_channels=64, num_classes=num_classes)),
+    # LVIS protocol: keep low-scoring detections, up to 300 per image
+    test_cfg=dict(rcnn=dict(score_thr=0.0001, max_per_img=300)))
+
+max_epochs = 6
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[max_epochs - 1], gamma=0.1),
+]
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.04, momentum=0.9, weight_decay=1e-4),
+                     clip_grad=dict(max_norm=10.0, norm_type=2))
+auto_scale_lr = dict(enable=False, base_batch_size=8)
+
+default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
+                     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))
+log_processor = dict(window_size=10)

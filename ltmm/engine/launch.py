@@ -1,0 +1,52 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: the common command-line options, loading a config with
+them applied, and building the Runner (on CPU-only machines the distributed group runs on gloo)."""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from ..compat import cpu_ddp_wrapper_cfg, init_distributed
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Options every tool takes, named as in mmdet / mmpretrain."""
+    parser.add_argument('--work-dir', help='where logs, checkpoints and results go '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (needs CUDA)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value (e.g. train_cfg.max_epochs=2)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher (dist_*.sh use pytorch, slurm_*.sh use slurm)')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK instead
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    return parser
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Read ``args.config`` and apply the common options."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config!r} does not exist')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp and not torch.cuda.is_available():
+        raise RuntimeError('--amp needs a CUDA device (mmengine\'s AmpOptimWrapper and fp16 test loop)')
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Start the process group where mmengine cannot (no CUDA) and build the Runner."""
+    init_distributed(cfg.launcher)
+    if cfg.launcher != 'none':
+        cfg.model_wrapper_cfg = cpu_ddp_wrapper_cfg(cfg.get('model_wrapper_cfg'))
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

@@ -1,0 +1,3 @@
+from .per_class import plot_per_class
+
+__all__ = ['plot_per_class']
