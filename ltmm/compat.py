@@ -31,12 +31,16 @@ class CheckpointSecurityError(pickle.UnpicklingError):
     """A checkpoint holds a pickled object that is not on the allow-list of what mmengine checkpoints store."""
 
 
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
 def _history_buffer_attribute(obj: Any, name: str) -> Any:
     """Stands in for ``getattr`` while unpickling. HistoryBuffer pickles its statistics methods as
-    ``getattr(HistoryBuffer, 'mean')``; that, and nothing else, is resolved."""
+    ``getattr(HistoryBuffer, 'mean')``; that, and nothing else, is resolved. (The class-level registry of those
+    methods is only filled once a HistoryBuffer exists, so the built-in four are named here.)"""
     from mmengine.logging import HistoryBuffer
 
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    if obj is HistoryBuffer and (name in _HISTORY_BUFFER_STATISTICS or name in HistoryBuffer._statistics_methods):
         return getattr(obj, name)
     raise pickle.UnpicklingError(f'Unsupported global: getattr({obj!r}, {name!r}) is not allowed')
 

@@ -23,11 +23,14 @@ def mmengine_style_checkpoint() -> dict:
                                  runtime_info={'epoch': 3, 'arr': np.arange(4, dtype=np.float32)}))
 
 
-def test_mmengine_checkpoint_loads_weights_only(tmp_path):
+def test_mmengine_checkpoint_loads_weights_only(tmp_path, monkeypatch):
+    from mmengine.logging import HistoryBuffer
     from mmengine.runner.checkpoint import _load_checkpoint
 
     path = tmp_path / 'epoch_3.pth'
     torch.save(mmengine_style_checkpoint(), path)
+    # as in a fresh process (resume): no HistoryBuffer created yet, so its statistics registry is empty
+    monkeypatch.setattr(HistoryBuffer, '_statistics_methods', {})
     ckpt = _load_checkpoint(str(path), map_location='cpu')
     assert ckpt['meta']['seed'] == 7
     assert ckpt['message_hub']['log_scalars']['train/loss'].mean() == pytest.approx(0.875)

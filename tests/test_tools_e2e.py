@@ -63,11 +63,20 @@ def test_classification_killed_run_resumes(cls_workspace):
     assert (work / 'per_class_accuracy.png').is_file()
 
 
-def test_dist_train_two_processes_gloo(cls_workspace):
+def test_dist_train_and_test_two_processes_gloo(cls_workspace):
     work = cls_workspace / 'dist'
+    env = {'PYTHON': tool('train.py')[0], 'PORT': str(free_port())}
     out = run(['bash', str(REPO / 'tools/dist_train.sh'), CLS_CFG, '2', '--work-dir', str(work), '--cfg-options',
-               'train_cfg.max_epochs=2', 'train_cfg.val_interval=1'], cls_workspace,
-              env={'PYTHON': tool('train.py')[0], 'PORT': str(free_port())}).stdout
+               'train_cfg.max_epochs=2', 'train_cfg.val_interval=1'], cls_workspace, env=env).stdout
     assert 'Distributed training: True' in out and 'GPU number: 2' in out
     assert re.search(r'shot/many: \d', out)  # validation gathered over both ranks
     assert last_checkpoint(work).endswith('epoch_2.pth')
+
+    env['PORT'] = str(free_port())
+    dist_out = run(['bash', str(REPO / 'tools/dist_test.sh'), CLS_CFG, last_checkpoint(work), '2', '--work-dir',
+                    str(work)], cls_workspace, env=env).stdout
+    assert 'GPU number: 2' in dist_out
+    single_out = run(tool('test.py', CLS_CFG, last_checkpoint(work), '--work-dir', str(work)), cls_workspace).stdout
+    # each rank scores half of the test split; gathered, the metrics equal a single-process run's
+    metrics = re.compile(r'shot/(\w+): ([\d.]+)')
+    assert dict(metrics.findall(dist_out)) == dict(metrics.findall(single_out)) != {}

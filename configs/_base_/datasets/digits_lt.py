@@ -29,13 +29,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/val.txt', data_prefix='images',
                  classes=classes, pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=100,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/test.txt', data_prefix='images',
-                 classes=classes, pipeline=test_pipeline))
+test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], ann_file='meta/test.txt'))
 # many / medium / few-shot accuracy, grouped by the training counts of the train list
 val_evaluator = dict(type='ShotAccuracy', class_stats=data_root + 'meta/train.txt')
 test_evaluator = val_evaluator
