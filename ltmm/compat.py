@@ -18,6 +18,7 @@ import functools
 import os
 import pickle
 import re
+from datetime import timedelta
 from typing import Any, Callable, Iterator, List, Optional
 
 import numpy as np
@@ -126,7 +127,6 @@ def init_distributed(launcher: str, timeout_s: int = 1800) -> None:
         RuntimeError: ``launcher`` is 'slurm' or 'mpi' on a machine without CUDA (not supported).
     """
     import torch.distributed as dist
-    from datetime import timedelta
 
     if launcher == 'none' or torch.cuda.is_available() or dist.is_initialized():
         return

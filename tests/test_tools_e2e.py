@@ -80,3 +80,13 @@ def test_dist_train_and_test_two_processes_gloo(cls_workspace):
     # each rank scores half of the test split; gathered, the metrics equal a single-process run's
     metrics = re.compile(r'shot/(\w+): ([\d.]+)')
     assert dict(metrics.findall(dist_out)) == dict(metrics.findall(single_out)) != {}
+
+
+def test_dist_train_detector_two_processes_gloo(det_workspace):
+    work = det_workspace / 'dist'
+    out = run(['bash', str(REPO / 'tools/dist_train.sh'), DET_CFG, '2', '--work-dir', str(work), '--cfg-options',
+               'train_cfg.max_epochs=1'], det_workspace,
+              env={'PYTHON': tool('train.py')[0], 'PORT': str(free_port())}).stdout
+    assert 'GPU number: 2' in out
+    assert 'Epoch(train) [1][2/2]' in out  # 32 images / (2 ranks x 8 per batch)
+    assert re.search(r'lvis/bbox_APf: -?\d', out)

@@ -1,10 +1,9 @@
-"""Per-category LVIS AP with lvis-api, for the per-class plots (AP against training image count)."""
+"""Per-category LVIS AP with lvis-api (its numpy-2 fix is applied by ``import ltmm``), for the per-class plots
+(AP against training image count)."""
 import os
 from typing import Any, Dict, List, Union
 
 import numpy as np
-
-from ..compat import patch_lvis_eval
 
 
 def lvis_per_class_ap(gt: str, results: Union[str, List[dict]],
@@ -23,7 +22,6 @@ def lvis_per_class_ap(gt: str, results: Union[str, List[dict]],
     """
     from lvis import LVIS, LVISEval, LVISResults
 
-    patch_lvis_eval()
     for path in (gt, results):
         if isinstance(path, str) and not os.path.isfile(path):
             raise FileNotFoundError(f'no such file {path!r}')
