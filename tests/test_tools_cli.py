@@ -44,4 +44,3 @@ def test_amp_without_cuda_is_refused_clearly(tmp_path):
     proc = subprocess.run(tool('train.py', CLS_CFG, '--amp', '--work-dir', str(tmp_path)), capture_output=True,
                           text=True, cwd=tmp_path)
     assert proc.returncode != 0 and '--amp needs a CUDA device' in proc.stderr
-

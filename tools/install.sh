@@ -28,10 +28,10 @@ log "torch / torchvision"
 log "build prerequisites (setuptools<81, ninja, opencv-python-headless)"
 "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
 
-log "mmengine / mmdet / mmpretrain / lvis (no deps) and run-time dependencies"
-"${PIP[@]}" install -q --no-deps -r "$ROOT/requirements/openmmlab.txt"
+log "run-time dependencies, then mmengine / mmdet / mmpretrain / lvis (no deps)"
 "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
     -r "$ROOT/requirements/build.txt"
+"${PIP[@]}" install -q --no-deps -r "$ROOT/requirements/openmmlab.txt"
 
 TORCH_VERSION="$("$PY" -c 'import torch; print(torch.__version__)')"
 PY_TAG="$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"

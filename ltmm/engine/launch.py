@@ -3,6 +3,7 @@ them applied, and building the Runner (on CPU-only machines the distributed grou
 import argparse
 import os
 import os.path as osp
+import warnings
 
 import torch
 from mmengine.config import Config, DictAction
@@ -31,7 +32,10 @@ def load_config(args: argparse.Namespace) -> Config:
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config!r} does not exist')
-    cfg = Config.fromfile(args.config)
+    with warnings.catch_warnings():
+        # mmengine 0.10.7 resolves `mmdet::` / `mmpretrain::` bases with pkg_resources, which warns on every import
+        warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+        cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
