@@ -13,13 +13,12 @@ entry point.
   ``init_dist``. :func:`init_distributed` starts a gloo process group first (the Runner then skips ``init_dist``),
   and :func:`cpu_ddp_wrapper_cfg` stops the Runner from passing CUDA ``device_ids`` to DDP.
 """
-import contextlib
 import functools
 import os
 import pickle
 import re
 from datetime import timedelta
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, List, Optional
 
 import numpy as np
 import torch
@@ -59,18 +58,12 @@ def mmengine_checkpoint_globals() -> List[Any]:
     return allowed
 
 
-@contextlib.contextmanager
-def _allow_mmengine_globals() -> Iterator[None]:
-    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
-        yield
-
-
 def _safe_load_checkpoint(load_checkpoint: Callable) -> Callable:
     """Wrap the function behind ``CheckpointLoader.load_checkpoint`` (called with the class first)."""
     @functools.wraps(load_checkpoint)
     def wrapper(cls: type, filename: str, map_location: Optional[Any] = None, logger: str = 'current') -> Any:
         try:
-            with _allow_mmengine_globals():
+            with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
                 return load_checkpoint(cls, filename, map_location=map_location, logger=logger)
         except pickle.UnpicklingError as e:
             found = re.search(r'Unsupported global: GLOBAL \S+|Unsupported global: [^\n]+|Trying to [^\n]+', str(e))
