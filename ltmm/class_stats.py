@@ -24,7 +24,7 @@ import numpy as np
 
 ClassStatsLike = Union['ClassStats', Mapping[str, Any], str, os.PathLike]
 
-__all__ = ['ClassStats', 'load_class_stats', 'count_class_stats', 'lvis_frequency']
+__all__ = ['ClassStats', 'load_class_stats', 'count_class_stats', 'count_detection_stats', 'lvis_frequency']
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,10 @@ def _from_mapping(data: Mapping[str, Any], source: str) -> ClassStats:
                       None if classes is None else [str(c) for c in classes], source)
 
 
-def _count_detection_json(data: Mapping[str, Any], source: str) -> ClassStats:
-    """COCO / LVIS: classes ordered by category id; counts come from the annotations, never from the
-    ``image_count`` field of LVIS categories (which, in the *val* json, still describes the training set)."""
+def count_detection_stats(data: Mapping[str, Any], source: str = '<dict>') -> ClassStats:
+    """Count a loaded COCO / LVIS annotation dict: classes ordered by category id; counts come from the
+    annotations, never from the ``image_count`` field of LVIS categories (which, in the *val* json, still describes
+    the training set)."""
     for key in ('images', 'annotations', 'categories'):
         if key not in data:
             raise ValueError(f'{source}: COCO/LVIS annotation file has no "{key}" field')
@@ -188,7 +189,7 @@ def count_class_stats(path: Union[str, os.PathLike], num_classes: Optional[int] 
         except json.JSONDecodeError as e:
             raise ValueError(f'{path}: not valid JSON ({e})') from e
     if isinstance(data, dict) and 'annotations' in data:
-        return _count_detection_json(data, path)
+        return count_detection_stats(data, path)
     if isinstance(data, dict) and 'data_list' in data:
         classes = data.get('metainfo', {}).get('classes')
         labels = []

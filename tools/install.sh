@@ -29,6 +29,8 @@ log "build prerequisites (setuptools<81, ninja, opencv-python-headless)"
 "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
 
 log "run-time dependencies, then mmengine / mmdet / mmpretrain / lvis (no deps)"
+# build.txt again: pip's resolver ignores what is installed, so its pins (setuptools<81, the headless OpenCV)
+# must be part of this request or a run-time dependency could upgrade them away
 "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
     -r "$ROOT/requirements/build.txt"
 "${PIP[@]}" install -q --no-deps -r "$ROOT/requirements/openmmlab.txt"

@@ -25,7 +25,7 @@ import numpy as np
 from mmdet.datasets import LVISV05Dataset
 from tqdm import tqdm
 
-from ..class_stats import count_class_stats, lvis_frequency
+from ..class_stats import count_detection_stats, lvis_frequency
 from ..registry import register_into
 from .long_tail import exponential_profile
 
@@ -176,13 +176,10 @@ def make_lt_shapes(out_dir: str, num_train_images: int = 700, num_val_images: in
 
     ann_dir = os.path.join(out_dir, 'annotations')
     os.makedirs(ann_dir, exist_ok=True)
-    train_path = os.path.join(ann_dir, 'lt_shapes_train.json')
-    # categories first without counts, so the counter reads the real annotations, then filled in
+    # the categories' training counts come from the annotations just generated
     base_cats = [{'id': c + 1, 'name': name, 'synonyms': [name], 'synset': f'{name}.n.01',
                   'def': name.replace('_', ' ')} for c, name in enumerate(CLASSES)]
-    with open(train_path, 'w', encoding='utf-8') as f:
-        json.dump(dict(train, categories=base_cats), f)
-    stats = count_class_stats(train_path)
+    stats = count_detection_stats(dict(train, categories=base_cats), 'LT-Shapes train')
     categories = [dict(cat, image_count=int(stats.image_count[c]), instance_count=int(stats.instance_count[c]),
                        frequency=lvis_frequency(int(stats.image_count[c]))) for c, cat in enumerate(base_cats)]
     info = dict(description='LT-Shapes (ltmm synthetic long-tailed demo set)', version='1.0', seed=seed)
