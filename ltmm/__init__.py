@@ -6,7 +6,7 @@ from .compat import patch_checkpoint_loading, patch_lvis_eval
 patch_checkpoint_loading()
 patch_lvis_eval()
 
-from . import datasets, evaluation  # noqa: E402,F401  (registration side effects)
+from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registration side effects)
 from .class_stats import ClassStats, load_class_stats  # noqa: E402
 
 __all__ = ['__version__', 'ClassStats', 'load_class_stats']

@@ -1,0 +1,1 @@
+"""Samplers (registered into mmengine's DATA_SAMPLERS via the frameworks' registries)."""

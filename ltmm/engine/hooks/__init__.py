@@ -1,0 +1,1 @@
+"""Training hooks (registered into the frameworks' HOOKS)."""

@@ -1,0 +1,1 @@
+from . import heads, losses  # noqa: F401  (registration side effects)

@@ -1,0 +1,1 @@
+"""Long-tail classifier heads (mmpretrain) and bbox heads (mmdet)."""
