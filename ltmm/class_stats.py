@@ -32,7 +32,7 @@ class ClassStats:
     """Training-set counts of ``C`` classes.
 
     Attributes:
-        num_images: number of training images.
+        num_images: number of training images (for a detection json: images with at least one annotation).
         image_count: ``(C,)`` images containing each class.
         instance_count: ``(C,)`` instances of each class.
         classes: class names, or None when the source has none.
@@ -106,7 +106,7 @@ def _from_mapping(data: Mapping[str, Any], source: str) -> ClassStats:
 def count_detection_stats(data: Mapping[str, Any], source: str = '<dict>') -> ClassStats:
     """Count a loaded COCO / LVIS annotation dict: classes ordered by category id; counts come from the
     annotations, never from the ``image_count`` field of LVIS categories (which, in the *val* json, still describes
-    the training set)."""
+    the training set). ``num_images`` counts the images with at least one annotation."""
     for key in ('images', 'annotations', 'categories'):
         if key not in data:
             raise ValueError(f'{source}: COCO/LVIS annotation file has no "{key}" field')
@@ -126,7 +126,10 @@ def count_detection_stats(data: Mapping[str, Any], source: str = '<dict>') -> Cl
         image_sets[index[cat]].add(ann['image_id'])
         instance_count[index[cat]] += 1
     image_count = np.array([len(s) for s in image_sets], dtype=np.int64)
-    return ClassStats(len(image_ids), image_count, instance_count, [c['name'] for c in cats], source)
+    # mmdet trains only on images with annotations (filter_empty_gt); EQL's frequencies divide by the same number
+    # (99,388 of LVIS v1's 100,170 training images)
+    num_annotated = len({ann['image_id'] for ann in data['annotations']})
+    return ClassStats(num_annotated, image_count, instance_count, [c['name'] for c in cats], source)
 
 
 def _count_label_lists(labels_per_image: Sequence[Sequence[int]], num_classes: Optional[int],

@@ -1,0 +1,63 @@
+"""Equalization Loss (EQL v1) for two-stage detectors.
+
+Tan et al., "Equalization Loss for Long-Tailed Object Recognition", CVPR 2020. Official code:
+tztztztztz/eql.detectron2 (``projects/EQL``) and its mmdet port tztztztztz/eqlv2 ``mmdet/models/losses/eql.py``.
+"""
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from ...class_stats import ClassStatsLike, load_class_stats
+from ...registry import register_into
+from .sigmoid_cls_loss import SigmoidClsLoss, onehot_targets, weighted_bce_per_roi
+
+
+def eql_weights(labels: Tensor, tail_mask: Tensor) -> Tensor:
+    """``w_ij = 1 - E(i) * T(j) * (1 - y_ij)``: for a foreground RoI i (``E(i)=1``), the negative terms of tail
+    classes j (``T(j)=1``) are dropped; background RoIs keep every term. Shape (N, C)."""
+    num_classes = tail_mask.numel()
+    target = onehot_targets(labels, num_classes)
+    is_fg = (labels != num_classes).float().unsqueeze(1)
+    return 1 - is_fg * tail_mask.float().unsqueeze(0) * (1 - target)
+
+
+@register_into('MODELS', scopes=('mmdet',))
+class EqualizationLoss(SigmoidClsLoss):
+    """EQL v1: sigmoid cross-entropy over C class logits (no background logit) in which foreground RoIs send no
+    negative gradient to tail classes.
+
+    ``L = sum_ij w_ij * BCEWithLogits(z_ij, y_ij) / N`` with ``w_ij = 1 - E(i) T_lambda(f_j) (1 - y_ij)``, where
+    ``E(i) = 1`` iff RoI i is foreground, ``f_j = image_count_j / num_images`` and ``T_lambda(f) = 1`` iff
+    ``f < lambda_``. A background RoI's target row is all zeros. ``label_weights`` and ``avg_factor`` are ignored and
+    the sum is divided by the number of RoIs N, as in the official code. Test scores are ``sigmoid(z)`` plus a zero
+    background column. Pair it with a prior-probability bias init of 0.001 for ``fc_cls`` (official
+    ``PRIOR_PROB``), e.g. ``init_cfg`` ``dict(type='Normal', std=0.01, bias_prob=0.001, override=dict(name='fc_cls'))``.
+
+    Args:
+        num_classes: number of foreground classes C.
+        class_stats: training class statistics (``ltmm.class_stats``); ``image_count`` and ``num_images`` give f_j.
+            For LVIS the annotated training images are counted (99,388 in LVIS v1 train, as the official tables).
+        lambda_: frequency threshold. 0.0011 for LVIS v1 (tztztztztz/eqlv2 config; 815 tail classes), 0.00177 for
+            LVIS v0.5 (eql.detectron2; 915 classes).
+        loss_weight: multiplier of the loss. Default 1.0.
+    """
+
+    def __init__(self, num_classes: int, class_stats: ClassStatsLike, lambda_: float = 0.0011,
+                 loss_weight: float = 1.0):
+        super().__init__(num_classes, objectness=False, loss_weight=loss_weight)
+        stats = load_class_stats(class_stats, num_classes=num_classes, allow_zero=True)
+        freq = torch.as_tensor(stats.image_count, dtype=torch.float64) / stats.num_images
+        self.lambda_ = lambda_
+        self.register_buffer('tail_mask', freq < lambda_, persistent=False)
+
+    def get_cls_channels(self, num_classes: int) -> int:
+        """C class logits, no background logit."""
+        self._check_num_classes(num_classes)
+        return num_classes
+
+    def forward(self, cls_score: Tensor, labels: Tensor, label_weights: Optional[Tensor] = None,
+                avg_factor: Optional[float] = None, reduction_override: Optional[str] = None) -> Tensor:
+        self.check_reduction(reduction_override)
+        target = onehot_targets(labels, self.num_classes)
+        return self.loss_weight * weighted_bce_per_roi(cls_score, target, eql_weights(labels, self.tail_mask))
