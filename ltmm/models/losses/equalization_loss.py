@@ -6,20 +6,24 @@ tztztztztz/eql.detectron2 (``projects/EQL``) and its mmdet port tztztztztz/eqlv2
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ...class_stats import ClassStatsLike, load_class_stats
 from ...registry import register_into
-from .sigmoid_cls_loss import SigmoidClsLoss, onehot_targets, weighted_bce_per_roi
+from .sigmoid_cls_loss import SigmoidClsLoss, onehot_bce_sum
 
 
-def eql_weights(labels: Tensor, tail_mask: Tensor) -> Tensor:
-    """``w_ij = 1 - E(i) * T(j) * (1 - y_ij)``: for a foreground RoI i (``E(i)=1``), the negative terms of tail
-    classes j (``T(j)=1``) are dropped; background RoIs keep every term. Shape (N, C)."""
-    num_classes = tail_mask.numel()
-    target = onehot_targets(labels, num_classes)
-    is_fg = (labels != num_classes).float().unsqueeze(1)
-    return 1 - is_fg * tail_mask.float().unsqueeze(0) * (1 - target)
+def eql_masked_negatives(cls_score: Tensor, labels: Tensor, tail_mask: Tensor) -> Tensor:
+    """``sum_{i fg} sum_{j tail, j != y_i} BCEWithLogits(z_ij, 0)``: the terms EQL drops (the negative terms of tail
+    classes in foreground RoIs; a background RoI has label C = number of columns)."""
+    logits = cls_score.float()
+    num_classes = logits.size(1)
+    is_fg = labels < num_classes
+    tail_neg = (F.softplus(logits[:, tail_mask]).sum(dim=1) * is_fg).sum()
+    cols = labels.clamp(max=num_classes - 1)
+    own = F.softplus(logits.gather(1, cols.unsqueeze(1)).squeeze(1)) * (is_fg & tail_mask[cols])
+    return tail_neg - own.sum()
 
 
 @register_into('MODELS', scopes=('mmdet',))
@@ -59,5 +63,5 @@ class EqualizationLoss(SigmoidClsLoss):
     def forward(self, cls_score: Tensor, labels: Tensor, label_weights: Optional[Tensor] = None,
                 avg_factor: Optional[float] = None, reduction_override: Optional[str] = None) -> Tensor:
         self.check_reduction(reduction_override)
-        target = onehot_targets(labels, self.num_classes)
-        return self.loss_weight * weighted_bce_per_roi(cls_score, target, eql_weights(labels, self.tail_mask))
+        loss = onehot_bce_sum(cls_score, labels) - eql_masked_negatives(cls_score, labels, self.tail_mask)
+        return self.loss_weight * loss / max(cls_score.size(0), 1)

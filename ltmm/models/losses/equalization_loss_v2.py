@@ -10,7 +10,7 @@ from mmengine import dist
 from torch import Tensor
 
 from ...registry import register_into
-from .sigmoid_cls_loss import SigmoidClsLoss, onehot_targets, weighted_bce_per_roi
+from .sigmoid_cls_loss import SigmoidClsLoss, onehot_bce_sum
 
 
 def eqlv2_weights(pos_neg: Tensor, gamma: float, mu: float, alpha: float) -> Tuple[Tensor, Tensor]:
@@ -21,13 +21,19 @@ def eqlv2_weights(pos_neg: Tensor, gamma: float, mu: float, alpha: float) -> Tup
     return pos_w, neg_w
 
 
-def eqlv2_gradient_sums(cls_score: Tensor, target: Tensor, weight: Tensor) -> Tuple[Tensor, Tensor]:
+def eqlv2_gradient_sums(cls_score: Tensor, labels: Tensor, pos_w: Tensor, neg_w: Tensor) -> Tuple[Tensor, Tensor]:
     """Positive and negative gradient magnitudes per class, summed over RoIs: ``|sigmoid(z) - y| * w`` split by the
-    target, objectness column dropped. Analytic (the gradient of BCE w.r.t. the logit), on detached tensors."""
-    grad = (cls_score.detach().float().sigmoid() - target).abs() * weight
-    pos = (grad * target).sum(dim=0)[:-1]
-    neg = (grad * (1 - target)).sum(dim=0)[:-1]
-    return pos, neg
+    target, objectness column dropped. Analytic (the gradient of BCE w.r.t. the logit), on detached logits:
+    ``pos_j = pos_w_j sum_{i: y_i = j} sigmoid(-z_ij)``, ``neg_j = neg_w_j sum_{i: y_i != j} sigmoid(z_ij)``."""
+    logits = cls_score.detach().float()
+    num_classes = logits.size(1) - 1
+    is_fg = (labels < num_classes).float()
+    cols = labels.clamp(max=num_classes - 1)
+    z_pos = logits.gather(1, cols.unsqueeze(1)).squeeze(1)
+    pos_sum = logits.new_zeros(num_classes).index_add_(0, cols, torch.sigmoid(-z_pos) * is_fg)
+    pos_prob = logits.new_zeros(num_classes).index_add_(0, cols, torch.sigmoid(z_pos) * is_fg)
+    neg_sum = torch.sigmoid(logits[:, :num_classes]).sum(dim=0) - pos_prob
+    return pos_w[:num_classes] * pos_sum, neg_w[:num_classes] * neg_sum
 
 
 @register_into('MODELS', scopes=('mmdet',))
@@ -41,8 +47,9 @@ class EqualizationLossV2(SigmoidClsLoss):
     gradient magnitudes ``|sigmoid(z) - y| w`` of this batch are summed over RoIs, **all-reduced over ranks** and
     added to the buffers ``pos_grad`` / ``neg_grad`` (cumulative over the run, no decay), and
     ``pos_neg = pos_grad / (neg_grad + 1e-10)`` (in training mode). ``pos_neg`` starts at 100, where both weights
-    are 1, so the first iteration is plain sigmoid cross-entropy as in the official code. The buffers are in the state dict
-    (``...loss_cls.pos_grad``), so a resumed run continues with its statistics; all ranks hold the same values.
+    are 1, so the first iteration is plain sigmoid cross-entropy as in the official code. The buffers are in the
+    state dict (``...loss_cls.pos_grad``), so a resumed run continues with its statistics; all ranks hold the same
+    values.
     ``label_weights`` and ``avg_factor`` are ignored, the sum is divided by the number of RoIs N (official).
     Test scores: ``p_c (1 - p_obj)`` when ``test_with_obj``. The official classifier bias is initialised to prior
     0.001 (``dict(type='Normal', std=0.01, bias_prob=0.001, override=dict(name='fc_cls'))``).
@@ -69,12 +76,10 @@ class EqualizationLossV2(SigmoidClsLoss):
     def forward(self, cls_score: Tensor, labels: Tensor, label_weights: Optional[Tensor] = None,
                 avg_factor: Optional[float] = None, reduction_override: Optional[str] = None) -> Tensor:
         self.check_reduction(reduction_override)
-        target = onehot_targets(labels, self.num_classes + 1)
-        pos_w, neg_w = eqlv2_weights(self.pos_neg, self.gamma, self.mu, self.alpha)
-        weight = pos_w * target + neg_w * (1 - target)
-        loss = weighted_bce_per_roi(cls_score, target, weight)
+        pos_w, neg_w = eqlv2_weights(self.pos_neg.to(cls_score.device), self.gamma, self.mu, self.alpha)
+        loss = onehot_bce_sum(cls_score, labels, neg_w, pos_w) / max(cls_score.size(0), 1)
         if self.training:
-            self.update_statistics(*eqlv2_gradient_sums(cls_score, target, weight))
+            self.update_statistics(*eqlv2_gradient_sums(cls_score, labels, pos_w, neg_w))
         return self.loss_weight * loss
 
     @torch.no_grad()

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from ...class_stats import ClassStatsLike, load_class_stats
 from ...registry import register_into
-from .sigmoid_cls_loss import SigmoidClsLoss, onehot_targets, weighted_bce_per_roi
+from .sigmoid_cls_loss import SigmoidClsLoss, onehot_bce_sum
 
 
 def federated_classes(labels: Tensor, class_weight: Tensor, num_sampled_classes: int,
@@ -86,6 +86,6 @@ class FederatedLoss(SigmoidClsLoss):
         self.check_reduction(reduction_override)
         mask = torch.zeros(self.num_classes + 1, device=cls_score.device)
         mask[self.sample_classes(labels).to(cls_score.device)] = 1
-        target = onehot_targets(labels, self.num_classes)
-        loss = weighted_bce_per_roi(cls_score[:, :self.num_classes], target, mask[:self.num_classes].unsqueeze(0))
+        mask = mask[:self.num_classes]
+        loss = onehot_bce_sum(cls_score[:, :self.num_classes], labels, mask, mask) / max(cls_score.size(0), 1)
         return self.loss_weight * loss

@@ -25,21 +25,27 @@ from torch import Tensor
 from ...registry import register_into
 
 
-def onehot_targets(labels: Tensor, num_columns: int) -> Tensor:
-    """One-hot float32 targets of shape (N, num_columns); a label equal to ``num_columns`` (the background when the
-    classifier has no background column) gives an all-zero row."""
-    target = labels.new_zeros((labels.numel(), num_columns + 1), dtype=torch.float32)
-    target[torch.arange(labels.numel(), device=labels.device), labels] = 1
-    return target[:, :num_columns]
+def onehot_bce_sum(cls_score: Tensor, labels: Tensor, neg_weight: Optional[Tensor] = None,
+                   pos_weight: Optional[Tensor] = None) -> Tensor:
+    """``sum_ij w_ij BCEWithLogits(z_ij, y_ij)`` for one-hot targets ``y_ij = [labels_i == j]`` over the W columns
+    of ``cls_score`` (a label >= W, e.g. the background of a classifier without background column, gives an
+    all-negative row), with per-column weights ``w_ij = pos_weight_j`` where ``y_ij = 1`` and ``neg_weight_j``
+    elsewhere (default 1).
 
-
-def weighted_bce_per_roi(cls_score: Tensor, target: Tensor, weight: Optional[Tensor] = None) -> Tensor:
-    """``sum_ij w_ij * BCEWithLogits(z_ij, y_ij) / N``: the normalisation of EQL, EQLv2, Federated loss and ROG's
-    sigmoid CE (the number of sampled RoIs, not mmdet's ``avg_factor``). Computed in float32."""
-    loss = F.binary_cross_entropy_with_logits(cls_score.float(), target, reduction='none')
-    if weight is not None:
-        loss = loss * weight
-    return loss.sum() / max(cls_score.size(0), 1)
+    Exact, without building the N x W target or weight matrix: ``BCE(z, 0) = softplus(z)`` and
+    ``BCE(z, 1) = softplus(-z)``, so the sum is ``sum_j neg_w_j sum_i softplus(z_ij)`` corrected at the N positive
+    entries. Computed in float32.
+    """
+    logits = cls_score.float()
+    width = logits.size(1)
+    column_sums = F.softplus(logits).sum(dim=0)
+    total = column_sums.sum() if neg_weight is None else (column_sums * neg_weight).sum()
+    has_pos = labels < width
+    cols = labels.clamp(max=width - 1)
+    z_pos = logits.gather(1, cols.unsqueeze(1)).squeeze(1)
+    pos_w = 1.0 if pos_weight is None else pos_weight[cols]
+    neg_w = 1.0 if neg_weight is None else neg_weight[cols]
+    return total + ((pos_w * F.softplus(-z_pos) - neg_w * F.softplus(z_pos)) * has_pos).sum()
 
 
 class SigmoidClsLoss(nn.Module):
@@ -134,4 +140,4 @@ class SigmoidCELoss(SigmoidClsLoss):
     def forward(self, cls_score: Tensor, labels: Tensor, label_weights: Optional[Tensor] = None,
                 avg_factor: Optional[float] = None, reduction_override: Optional[str] = None) -> Tensor:
         self.check_reduction(reduction_override)
-        return self.loss_weight * weighted_bce_per_roi(cls_score, onehot_targets(labels, self.num_classes + 1))
+        return self.loss_weight * onehot_bce_sum(cls_score, labels) / max(cls_score.size(0), 1)
