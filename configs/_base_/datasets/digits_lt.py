@@ -3,8 +3,10 @@
 custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
 dataset_type = 'CustomDataset'
 data_root = 'data/digits_lt/'
-classes = [str(d) for d in range(10)]
-data_preprocessor = dict(num_classes=10, mean=[127.5], std=[127.5], to_rgb=False)
+num_classes = 10
+classes = [str(d) for d in range(num_classes)]
+class_stats = data_root + 'meta/train.txt'  # training counts (many/medium/few, losses)
+data_preprocessor = dict(num_classes=num_classes, mean=[127.5], std=[127.5], to_rgb=False)
 
 train_pipeline = [
     dict(type='LoadImageFromFile', color_type='grayscale'),
@@ -31,5 +33,5 @@ val_dataloader = dict(
                  classes=classes, pipeline=test_pipeline))
 test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], ann_file='meta/test.txt'))
 # many / medium / few-shot accuracy, grouped by the training counts of the train list
-val_evaluator = dict(type='ShotAccuracy', class_stats=data_root + 'meta/train.txt')
+val_evaluator = dict(type='ShotAccuracy', class_stats=class_stats)
 test_evaluator = val_evaluator

@@ -1,0 +1,129 @@
+"""ImageNet-LT and Places-LT (Liu et al., "Large-Scale Long-Tailed Recognition in an Open World", OLTR, CVPR 2019)
+from their published split files, checked at load against the published sizes.
+
+The split files ``ImageNet_LT_{train,val,test}.txt`` / ``Places_LT_{train,val,test}.txt`` (OLTR's and
+classifier-balancing's ``data/`` folders) hold one image a line, ``<path> <label>``, the path relative to the
+ImageNet-2012 / Places365 root, e.g. ``train/n01440764/n01440764_762.JPEG 0``. Published sizes:
+
+============  ==========  =============  ==================  =======
+benchmark     train       val            test                classes
+============  ==========  =============  ==================  =======
+ImageNet-LT   115,846     20,000 (20/c)  50,000 (50/c)       1,000
+Places-LT     62,500      7,300 (20/c)   36,500 (100/c)      365
+============  ==========  =============  ==================  =======
+
+A truncated download, a file of the wrong benchmark or split, or a list of another label space fails at load with
+an error naming the file, the expected and the found counts; ``verify=False`` accepts a custom list.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.fileio import get_file_backend, list_from_file
+from mmpretrain.datasets import CustomDataset
+from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
+
+from ..registry import register_into
+
+
+def verify_split(source: str, benchmark: str, split: str, labels: Sequence[int], num_classes: int,
+                 expected_total: int, per_class: Optional[int] = None) -> None:
+    """Check a split's labels against its published size.
+
+    Args:
+        source: the annotation file (for the messages).
+        benchmark: benchmark name (for the messages).
+        split: split name (for the messages).
+        labels: the label of each image, in ``[0, num_classes)`` (the caller checks the range).
+        num_classes: classes of the benchmark; every one must occur.
+        expected_total: published number of images of the split.
+        per_class: published images per class of a balanced split (val / test), None for the long-tailed train.
+
+    Raises:
+        ValueError: naming the file, the expected and the found counts.
+    """
+    hint = 'pass verify=False to load a custom list'
+    if len(labels) != expected_total:
+        raise ValueError(f'{source}: {benchmark} {split} has {expected_total:,} images, found {len(labels):,} '
+                         f'({hint})')
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=num_classes)
+    missing = np.flatnonzero(counts == 0)
+    if len(missing):
+        raise ValueError(f'{source}: {benchmark} {split} has images of all {num_classes} classes, found none of '
+                         f'{len(missing)} classes (first: class {missing[0]}) ({hint})')
+    if per_class is not None and np.any(counts != per_class):
+        bad = int(np.flatnonzero(counts != per_class)[0])
+        raise ValueError(f'{source}: {benchmark} {split} has {per_class} images per class, found {counts[bad]} of '
+                         f'class {bad} ({hint})')
+
+
+class _LTListDataset(CustomDataset):
+    """A ``<path> <label>`` list of a published long-tailed benchmark, verified at load.
+
+    Subclasses set ``benchmark``, ``split_sizes`` (split -> number of images), ``per_class`` (split -> images per
+    class of the balanced splits) and ``METAINFO`` (the class names).
+
+    Args:
+        ann_file: the split file, relative to ``data_root`` unless absolute.
+        split: 'train', 'val' or 'test': which published size to check.
+        verify: check the line count, the class count (and the per-class count of val / test) against the
+            published split; False for a custom list, whose labels must still index the classes.
+        data_root: root of the images (the ImageNet-2012 / Places365 folder).
+        data_prefix: prefix joined between ``data_root`` and each listed path ('' for the published files).
+        **kwargs: the other arguments of mmpretrain's ``CustomDataset`` (pipeline, classes, test_mode, ...).
+    """
+    benchmark: str = ''
+    split_sizes: Dict[str, int] = {}
+    per_class: Dict[str, int] = {}
+
+    def __init__(self, ann_file: str, split: str, verify: bool = True, data_root: str = '', data_prefix: str = '',
+                 **kwargs) -> None:
+        if split not in self.split_sizes:
+            raise ValueError(f'{type(self).__name__}: split must be one of {sorted(self.split_sizes)}, got {split!r}')
+        if not ann_file:
+            raise ValueError(f'{type(self).__name__}: ann_file (the {self.benchmark} {split} list) is required')
+        self.split = split
+        self.verify = verify
+        super().__init__(data_root=data_root, data_prefix=data_prefix, ann_file=ann_file, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        backend = get_file_backend(self.img_prefix, enable_singleton=True)
+        num_classes = len(self.metainfo['classes'])
+        data_list, labels = [], []
+        for lineno, line in enumerate(list_from_file(self.ann_file), 1):
+            if not line.strip():
+                continue
+            parts = line.strip().rsplit(None, 1)
+            if len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) >= num_classes:
+                raise ValueError(f'{self.ann_file}:{lineno}: expected "<path> <label>" with a label in '
+                                 f'[0, {num_classes}), got {line.strip()!r}')
+            labels.append(int(parts[1]))
+            data_list.append({'img_path': backend.join_path(self.img_prefix, parts[0]), 'gt_label': labels[-1]})
+        if self.verify:
+            verify_split(self.ann_file, self.benchmark, self.split, labels, num_classes, self.split_sizes[self.split],
+                         self.per_class.get(self.split))
+        return data_list
+
+
+@register_into('DATASETS', scopes=('mmpretrain',))
+class ImageNetLTDataset(_LTListDataset):
+    """ImageNet-LT: 1,000 ImageNet classes, 115,846 train / 20,000 val / 50,000 test images (see the module doc).
+
+    Labels follow the sorted-WordNet-id order of ImageNet-2012 (n01440764 -> 0), so the class names are
+    mmpretrain's ``IMAGENET_CATEGORIES``.
+    """
+    benchmark = 'ImageNet-LT'
+    split_sizes = {'train': 115846, 'val': 20000, 'test': 50000}
+    per_class = {'val': 20, 'test': 50}
+    METAINFO = {'classes': IMAGENET_CATEGORIES}
+
+
+@register_into('DATASETS', scopes=('mmpretrain',))
+class PlacesLTDataset(_LTListDataset):
+    """Places-LT: 365 Places365 classes, 62,500 train / 7,300 val / 36,500 test images (see the module doc).
+
+    The split files carry no class names, so classes are named by their label ('0' ... '364').
+    """
+    benchmark = 'Places-LT'
+    split_sizes = {'train': 62500, 'val': 7300, 'test': 36500}
+    per_class = {'val': 20, 'test': 100}
+    METAINFO = {'classes': tuple(str(i) for i in range(365))}
