@@ -60,6 +60,7 @@ def test_lvis_config_matches_its_name(path: Path):
         assert dataset.type != 'ClassBalancedDataset'
     assert dataset.type == ('LVISV1Dataset' if parts['version'] == 'v1' else 'LVISV05Dataset')
     assert dataset.ann_file.endswith(f'lvis_{parts["version"]}_train.json')
+    assert cfg.val_evaluator.type == 'FastLVISMetric'
     assert cfg.val_evaluator.ann_file.endswith(f'lvis_{parts["version"]}_val.json')
 
     epochs = 12 if parts['sched'] == '1x' else 24

@@ -1,4 +1,4 @@
-"""Per-category LVIS AP (lvis-api underneath) and the per-class AP plot tool."""
+"""Per-category LVIS AP (ltmm's lvis-api-identical evaluator underneath) and the per-class AP plot tool."""
 import csv
 import json
 import math
@@ -7,6 +7,7 @@ import pytest
 
 from conftest import REPO, run, tool
 from ltmm.evaluation.lvis_per_class import lvis_per_class_ap
+from ltmm.visualization.per_class import load_per_class
 
 
 @pytest.fixture
@@ -54,3 +55,5 @@ def test_per_class_ap_tool_writes_plot_and_csv(tmp_path, lvis_files):
     assert [(r['category'], r['frequency'], r['train_images']) for r in rows] == [('a', 'f', '150'),
                                                                                 ('b', 'r', '4'), ('c', 'c', '30')]
     assert float(rows[0]['ap']) == pytest.approx(1.0)
+    data = load_per_class(str(tmp_path / 'o' / 'per_class_bbox_ap.json'))
+    assert data['classes'] == ['a', 'b', 'c'] and data['summary']['APf'] == pytest.approx(1.0)

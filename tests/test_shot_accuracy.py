@@ -141,3 +141,15 @@ def test_no_plot_with_empty_plot_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     run_metric(ShotAccuracy(stats(COUNTS), plot_dir=''), [label_sample(p, g) for p, g in PAIRS])
     assert list(tmp_path.rglob('*.png')) == []
+
+
+def test_per_class_json_is_written(tmp_path):
+    from ltmm.visualization.per_class import load_per_class
+
+    metric = ShotAccuracy(dict(stats(COUNTS), classes=['w', 'x', 'y', 'z']), plot_dir=str(tmp_path))
+    got = run_metric(metric, [label_sample(p, g) for p, g in PAIRS])
+    data = load_per_class(str(tmp_path / 'per_class_accuracy.json'))
+    assert data['grouping'] == 'shot' and data['classes'] == ['w', 'x', 'y', 'z'] and data['train_count'] == COUNTS
+    assert data['group'] == ['many', 'medium', 'few', 'medium']
+    assert data['value'][:3].tolist() == [75.0, 50.0, 0.0] and data['value'][3] != data['value'][3]  # class 3: NaN
+    assert data['summary'] == pytest.approx(got)

@@ -17,13 +17,10 @@ echo "== [1/5] LT-Shapes (synthetic, LVIS v1 format) and Digits-LT (scikit-learn
 echo "== [2/5] training $DET_CFG (CPU)"
 "$PY" tools/train.py "$DET_CFG" --work-dir "$WORK/det"
 
-echo "== [3/5] testing the last checkpoint with LVIS metrics"
+echo "== [3/5] testing the last checkpoint with LVIS metrics (FastLVISMetric: per-class AP json + PNG in $WORK/det)"
 "$PY" tools/test.py "$DET_CFG" "$(cat "$WORK/det/last_checkpoint")" --work-dir "$WORK/det" \
-    --cfg-options test_evaluator.outfile_prefix="$WORK/det/results"
-for iou in bbox segm; do
-    "$PY" tools/analysis/per_class_ap.py data/lt_shapes/annotations/lt_shapes_val.json "$WORK/det/results.$iou.json" \
-        --iou-type "$iou" --out-dir "$WORK/det"
-done
+    --cfg-options test_evaluator.outfile_prefix="$WORK/det/results" test_evaluator.per_class_dir="$WORK/det"
+"$PY" tools/analysis/summarize.py "$WORK/det" --metric bbox --name lt-shapes-demo
 
 echo "== [4/5] training $CLS_CFG (CPU)"
 "$PY" tools/train.py "$CLS_CFG" --work-dir "$WORK/cls"

@@ -16,7 +16,7 @@ from mmengine.logging import MMLogger
 
 from ..class_stats import ClassStatsLike, load_class_stats
 from ..registry import register_into
-from ..visualization import plot_per_class
+from ..visualization.per_class import plot_per_class, save_per_class
 
 SHOT_GROUPS = ('many', 'medium', 'few')
 
@@ -40,8 +40,9 @@ class ShotAccuracy(BaseMetric):
         class_stats: training statistics (see :mod:`ltmm.class_stats`); the ``image_count`` is ``n``.
         many_thr: many-shot classes have more than this many training images (100).
         few_thr: few-shot classes have fewer than this many training images (20).
-        plot_dir: where ``per_class_accuracy.png`` (accuracy against training count) is written: None for the
-            current run's log folder, '' for no plot.
+        plot_dir: where ``per_class_accuracy.png`` (accuracy against training count) and ``per_class_accuracy.json``
+            (:mod:`ltmm.visualization.per_class` format, read by ``tools/analysis/plot_per_class.py`` and
+            ``summarize.py``) are written: None for the current run's log folder, '' for neither.
         collect_device: 'cpu' or 'gpu', for gathering results across ranks.
         prefix: metric key prefix (default ``shot``).
     """
@@ -76,10 +77,10 @@ class ShotAccuracy(BaseMetric):
         for group in SHOT_GROUPS + ('all',):
             sel = evaluated & ((self.groups == group) if group != 'all' else True)
             metrics[group] = float(per_class[sel].mean()) if sel.any() else -1.0
-        self._plot(per_class)
+        self._plot(per_class, metrics)
         return metrics
 
-    def _plot(self, per_class: np.ndarray) -> None:
+    def _plot(self, per_class: np.ndarray, metrics: Dict[str, float]) -> None:
         plot_dir = self.plot_dir
         if plot_dir is None:
             log_file = getattr(MMLogger.get_current_instance(), 'log_file', None)
@@ -88,4 +89,7 @@ class ShotAccuracy(BaseMetric):
             return
         out = plot_per_class(per_class, self.stats.image_count, os.path.join(plot_dir, 'per_class_accuracy.png'),
                              'top-1 accuracy (%)', self.groups, SHOT_GROUPS[::-1])
-        MMLogger.get_current_instance().info(f'per-class accuracy plot written to {out}')
+        classes = self.stats.classes or [str(c) for c in range(self.stats.num_classes)]
+        save_per_class(os.path.join(plot_dir, 'per_class_accuracy.json'), per_class, self.stats.image_count,
+                       self.groups, classes, 'top-1 accuracy (%)', 'shot', SHOT_GROUPS[::-1], metrics)
+        MMLogger.get_current_instance().info(f'per-class accuracy plot written to {out} (and .json)')

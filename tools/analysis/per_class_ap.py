@@ -1,4 +1,5 @@
-"""Per-category LVIS AP against training image count, as a PNG and a CSV.
+"""Per-category LVIS AP against training image count, as a PNG, a CSV and a per-class json (for
+``plot_per_class.py`` / ``summarize.py``).
 
     python tools/analysis/per_class_ap.py GT_JSON RESULTS_JSON --iou-type segm --out-dir work_dirs/x/
 
@@ -10,7 +11,7 @@ import csv
 import os
 
 from ltmm.evaluation.lvis_per_class import lvis_per_class_ap
-from ltmm.visualization import plot_per_class
+from ltmm.visualization.per_class import plot_per_class, save_per_class
 
 
 def main() -> None:
@@ -34,7 +35,10 @@ def main() -> None:
     png = plot_per_class(res['ap'], res['image_count'], os.path.join(args.out_dir, f'per_class_{args.iou_type}_ap.png'),
                          f'{args.iou_type} AP', res['frequency'], ('r', 'c', 'f'),
                          title=f'per-class {args.iou_type} AP vs training images (LVIS groups r / c / f)')
-    print(f'written {png} and {csv_file}')
+    js = save_per_class(os.path.join(args.out_dir, f'per_class_{args.iou_type}_ap.json'), res['ap'],
+                        res['image_count'], res['frequency'], res['names'], f'{args.iou_type} AP', 'lvis',
+                        ('r', 'c', 'f'), s)
+    print(f'written {png}, {csv_file} and {js}')
 
 
 if __name__ == '__main__':

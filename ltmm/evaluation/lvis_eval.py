@@ -1,0 +1,528 @@
+"""LVIS evaluation (AP, AP50, AP75, APs/m/l, APr/c/f, AR@300), numerically identical to lvis-api 0.5.3, vectorised.
+
+Gupta et al., "LVIS: A Dataset for Large Vocabulary Instance Segmentation", CVPR 2019; reference implementation
+lvis-dataset/lvis-api (``LVISResults`` + ``LVISEval``), whose rules are reproduced here exactly:
+
+- at most ``max_dets`` (300) detections per image *across categories*: the top-scoring ones (ties keep file order);
+- ground truth and detections with area ``<= 0`` are left out; a ground truth's ``ignore`` field is honoured;
+- federated rules: a detection of a category that is neither present in the image (a ground truth of it) nor in the
+  image's ``neg_category_ids`` is dropped; an unmatched detection of a category in the image's
+  ``not_exhaustive_category_ids`` is ignored (neither TP nor FP);
+- greedy matching per (image, category, area range, IoU threshold t in 0.50:0.05:0.95): detections by decreasing
+  score take the unmatched ground truth with the highest IoU ``>= min(t, 1 - 1e-10)`` (ties: the later one),
+  preferring ground truth that is not ignored for the area range;
+- per category, detections of all images by decreasing score: precision ``p_i = TP_i / (TP_i + FP_i + eps)`` made
+  non-increasing from the right, read at the recall points 0:0.01:1 (0 beyond the last recall); AP is the mean over
+  IoU thresholds, recall points and categories (-1 where a category has no non-ignored ground truth);
+  APr / APc / APf group categories by the ground truth's ``frequency`` field.
+
+Differences from lvis-api, all on input lvis-api mishandles: a result for an image or category that is not in the
+ground truth raises a ``ValueError`` naming it (lvis-api asserts, or silently drops the category); an empty result
+list gives AP 0 instead of an ``IndexError``; ``img_ids`` evaluates a subset of the images exactly as lvis-api would
+with a ground-truth file holding only those images. No numpy alias (``np.float``) is needed.
+
+The ``area`` of a detection is ``w * h`` of its ``bbox`` when the (first) result has a ``bbox`` (also for ``segm``,
+as in lvis-api: mmdet's segm results carry boxes), otherwise the mask area.
+"""
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pycocotools.mask as mask_utils
+
+__all__ = ['evaluate_lvis', 'run_lvis_eval', 'LVISEvalOutput', 'IOU_THRS', 'REC_THRS', 'AREA_RNGS']
+
+# the same expressions as lvis-api's Params, so that the thresholds are bit-identical
+IOU_THRS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+REC_THRS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+AREA_RNGS = np.array([[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]], dtype=float)
+AREA_LABELS = ('all', 'small', 'medium', 'large')
+FREQUENCIES = ('r', 'c', 'f')
+
+GtLike = Union[str, dict]
+ResultsLike = Union[str, List[dict], Dict[str, Any]]
+
+
+@dataclass
+class LVISEvalOutput:
+    """What :func:`run_lvis_eval` computes.
+
+    Attributes:
+        summary: AP, AP50, AP75, APs, APm, APl, APr, APc, APf, AR@N, ARs@N, ARm@N, ARl@N (N = max_dets), as
+            fractions; -1.0 where the group has no category with ground truth.
+        precision: ``(10 IoU thresholds, 101 recall points, K categories, 4 area ranges)``, -1 where undefined.
+        recall: ``(10, K, 4)``, -1 where undefined.
+        cat_ids, cat_names, frequency, image_count: the K categories (sorted by id) and their ground-truth fields.
+        img_ids: the evaluated images.
+    """
+    summary: Dict[str, float]
+    precision: np.ndarray
+    recall: np.ndarray
+    cat_ids: List[int]
+    cat_names: List[str]
+    frequency: List[str]
+    image_count: List[int]
+    img_ids: List[int] = field(repr=False)
+
+    def per_class_ap(self) -> np.ndarray:
+        """``(K,)`` AP of each category over all areas (mean over IoU thresholds and recall points), NaN where the
+        category has no ground truth in the evaluated images (lvis-api's ``classwise`` convention)."""
+        p = self.precision[:, :, :, 0].reshape(-1, self.precision.shape[2])
+        valid = p > -1
+        count = valid.sum(0)
+        total = np.where(valid, p, 0.0).sum(0)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def evaluate_lvis(gt: GtLike, results: ResultsLike, iou_type: str = 'bbox',
+                  img_ids: Optional[Sequence[int]] = None, max_dets: int = 300) -> Dict[str, float]:
+    """LVIS metrics of ``results`` against ``gt``, identical to lvis-api 0.5.3's ``LVISEval(...).get_results()``.
+
+    Args:
+        gt: LVIS-format ground truth: a json path or the loaded dict (images with ``neg_category_ids`` and
+            ``not_exhaustive_category_ids``, categories with ``frequency``).
+        results: LVIS result dicts (``image_id``, ``category_id``, ``score``, ``bbox`` [x, y, w, h] and / or
+            ``segmentation`` as RLE): a json path or the list; or the same as a dict of columns (arrays of image
+            ids, category ids and scores, an ``(N, 4)`` array of boxes, a list of RLEs), which saves memory.
+        iou_type: 'bbox' or 'segm'.
+        img_ids: evaluate only these images (default: every image of ``gt``, as lvis-api does).
+        max_dets: detections kept per image across categories (300; -1: no cap).
+
+    Returns:
+        dict: AP, AP50, AP75, APs, APm, APl, APr, APc, APf, AR@300, ARs@300, ARm@300, ARl@300 (fractions, -1.0 for
+        an empty group).
+    """
+    return run_lvis_eval(gt, results, iou_type, img_ids, max_dets).summary
+
+
+def run_lvis_eval(gt: GtLike, results: ResultsLike, iou_type: str = 'bbox',
+                  img_ids: Optional[Sequence[int]] = None, max_dets: int = 300) -> LVISEvalOutput:
+    """:func:`evaluate_lvis`, also returning the precision / recall arrays and per-category information."""
+    if iou_type not in ('bbox', 'segm'):
+        raise ValueError(f"iou_type must be 'bbox' or 'segm', got {iou_type!r}")
+    g = _GroundTruth(_load_json(gt, 'ground truth'), gt if isinstance(gt, str) else 'ground truth', img_ids)
+    d = _Detections(_load_json(results, 'results'), results if isinstance(results, str) else 'results', g,
+                    iou_type, max_dets)
+    tp, fp = _match(g, d, iou_type)
+    precision, recall = _accumulate(g, d, tp, fp)
+    summary = _summarize(precision, recall, g.frequency, max_dets)
+    return LVISEvalOutput(summary, precision, recall, g.cat_ids.tolist(), g.cat_names, g.frequency, g.image_count,
+                          g.img_ids.tolist())
+
+
+def _load_json(obj: Any, what: str) -> Any:
+    if isinstance(obj, (str, os.PathLike)):
+        if not os.path.isfile(obj):
+            raise FileNotFoundError(f'{what}: no such file {str(obj)!r}')
+        with open(obj, encoding='utf-8') as f:
+            return json.load(f)
+    return obj
+
+
+def _column(items: List[dict], key: str, source: str, what: str, dtype: Any = np.float64) -> np.ndarray:
+    """``np.array([it[key] for it in items])``, with an error naming the first item that lacks ``key``."""
+    try:
+        return np.array([it[key] for it in items], dtype=dtype)
+    except (KeyError, TypeError):
+        bad = next(i for i, it in enumerate(items) if not isinstance(it, dict) or key not in it)
+        raise ValueError(f'{source}: {what} {bad} has no {key!r} field: {str(items[bad])[:200]}') from None
+
+
+def _lookup(sorted_ids: np.ndarray, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Index of each of ``ids`` in ``sorted_ids`` and whether it is there."""
+    idx = np.minimum(np.searchsorted(sorted_ids, ids), max(len(sorted_ids) - 1, 0))
+    found = sorted_ids[idx] == ids if len(sorted_ids) else np.zeros(len(ids), bool)
+    return idx, found
+
+
+def _pair_keys(sorted_ids: np.ndarray, id_lists: List[List[int]], num_cats: int,
+               cat_ids: np.ndarray) -> np.ndarray:
+    """Sorted keys ``image index * K + category index`` of per-image category lists (unknown categories skipped)."""
+    lengths = np.array([len(c) for c in id_lists], dtype=np.int64)
+    cats = np.array([c for cs in id_lists for c in cs], dtype=np.int64)
+    cat_idx, found = _lookup(cat_ids, cats)
+    keys = np.repeat(np.arange(len(id_lists), dtype=np.int64), lengths) * num_cats + cat_idx
+    return np.unique(keys[found])
+
+
+class _GroundTruth:
+    """The evaluated images' annotations as arrays, sorted by (image, category) then file order."""
+
+    def __init__(self, data: Any, source: str, img_ids: Optional[Sequence[int]]) -> None:
+        if not isinstance(data, dict):
+            raise ValueError(f'{source}: expected an LVIS-format dict, got {type(data).__name__}')
+        for key in ('images', 'annotations', 'categories'):
+            if key not in data:
+                raise ValueError(f'{source}: no {key!r} field (not an LVIS-format file)')
+        self.source = source
+        cats = sorted(data['categories'], key=lambda c: c['id'])
+        self.cat_ids = _column(cats, 'id', source, 'category', np.int64)
+        self.cat_names = [str(c.get('name', c['id'])) for c in cats]
+        self.frequency = [c.get('frequency') for c in cats]
+        for c, f in zip(cats, self.frequency):
+            if f not in FREQUENCIES:
+                raise ValueError(f"{source}: category {c['id']} has frequency {f!r}, expected 'r', 'c' or 'f'")
+        self.image_count = [int(c.get('image_count', 0)) for c in cats]
+        self.num_cats = len(cats)
+
+        images = {im['id']: im for im in data['images']}
+        if img_ids is None:
+            self.img_ids = np.array(sorted(images), dtype=np.int64)
+        else:
+            self.img_ids = np.unique(np.asarray(list(img_ids), dtype=np.int64))
+            missing = [int(i) for i in self.img_ids if int(i) not in images]
+            if missing:
+                raise ValueError(f'{source}: image id {missing[0]} is not in the ground truth '
+                                 f'({len(missing)} of the requested images are missing)')
+        self.images = [images[int(i)] for i in self.img_ids]
+        self.image_size = {im['id']: (im.get('height'), im.get('width')) for im in self.images}
+        self.all_img_ids = set(images)
+        lists = {}
+        for key in ('neg_category_ids', 'not_exhaustive_category_ids'):
+            for im in self.images:
+                if key not in im:
+                    raise ValueError(f"{source}: image {im['id']} has no {key!r} field (LVIS format needs it)")
+            lists[key] = _pair_keys(self.img_ids, [im[key] for im in self.images], self.num_cats, self.cat_ids)
+
+        anns = data['annotations']
+        img = _column(anns, 'image_id', source, 'annotation', np.int64)
+        cat = _column(anns, 'category_id', source, 'annotation', np.int64)
+        unknown = ~np.isin(img, np.fromiter(self.all_img_ids, np.int64, len(self.all_img_ids)))
+        if unknown.any():
+            raise ValueError(f'{source}: annotation {anns[int(np.argmax(unknown))].get("id")} refers to image '
+                             f'{img[unknown][0]}, which is not in images')
+        cat_idx, found = _lookup(self.cat_ids, cat)
+        if not found.all():
+            raise ValueError(f'{source}: annotation {anns[int(np.argmin(found))].get("id")} has category '
+                             f'{cat[~found][0]}, which is not in categories')
+        img_idx, evaluated = _lookup(self.img_ids, img)
+        area = _column(anns, 'area', source, 'annotation')
+        keep = np.flatnonzero(evaluated & (area > 0) & (area < np.inf))  # lvis-api's get_ann_ids filter
+        key = img_idx[keep] * self.num_cats + cat_idx[keep]
+        order = np.argsort(key, kind='stable')
+        self.ann_index = keep[order]  # into data['annotations']
+        self.anns = anns
+        self.key = key[order]
+        self.cat_idx = cat_idx[self.ann_index]
+        self.area = area[self.ann_index]
+        self.id = np.array([anns[i].get('id', 0) for i in self.ann_index], dtype=np.int64)
+        self.ignore = np.array([bool(anns[i].get('ignore', 0)) for i in self.ann_index], dtype=bool)
+        # (G, A): ignored for each area range
+        self.area_ignore = self.ignore[:, None] | (self.area[:, None] < AREA_RNGS[:, 0]) | (
+            self.area[:, None] > AREA_RNGS[:, 1])
+        self.positive_keys = np.unique(self.key)
+        self.negative_keys = lists['neg_category_ids']
+        self.not_exhaustive_keys = lists['not_exhaustive_category_ids']
+
+    @cached_property
+    def boxes(self) -> np.ndarray:
+        """``(G, 4)`` [x, y, w, h] boxes."""
+        return _column([self.anns[i] for i in self.ann_index], 'bbox', self.source, 'annotation').reshape(-1, 4)
+
+    def rles(self, rows: np.ndarray) -> List[dict]:
+        out = []
+        for i in self.ann_index[rows]:
+            ann = self.anns[i]
+            if 'segmentation' not in ann:
+                raise ValueError(f"{self.source}: annotation {ann.get('id')} has no 'segmentation' (segm evaluation)")
+            out.append(_to_rle(ann['segmentation'], *self.image_size[ann['image_id']]))
+        return out
+
+
+def _to_rle(segm: Any, height: int, width: int) -> dict:
+    """A mask as compressed RLE, converted like lvis-api's ``ann_to_rle`` (polygons merged, uncompressed RLE
+    encoded, compressed RLE as it is)."""
+    if isinstance(segm, list):
+        return mask_utils.merge(mask_utils.frPyObjects(segm, height, width))
+    if isinstance(segm.get('counts'), list):
+        return mask_utils.frPyObjects(segm, height, width)
+    return segm
+
+
+def _result_columns(results: Any, source: str, iou_type: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                          Optional[np.ndarray], Optional[list]]:
+    """image ids, category ids, scores, [x, y, w, h] boxes (None: none given) and masks (None: not needed) of the
+    results, a list of dicts or a dict of columns. The boxes give the areas when the (first) result has one, as in
+    lvis-api; the masks are needed for segm, or for areas without boxes."""
+    if isinstance(results, dict):
+        missing = [k for k in ('image_id', 'category_id', 'score') if k not in results]
+        if missing:
+            raise ValueError(f'{source}: the result columns have no {missing[0]!r}')
+        img = np.asarray(results['image_id'], dtype=np.int64).reshape(-1)
+        cat = np.asarray(results['category_id'], dtype=np.int64).reshape(-1)
+        score = np.asarray(results['score'], dtype=np.float64).reshape(-1)
+        boxes = np.asarray(results['bbox'], dtype=np.float64).reshape(-1, 4) if 'bbox' in results else None
+        segms = list(results['segmentation']) if 'segmentation' in results else None
+        for name, column in (('category_id', cat), ('score', score), ('bbox', boxes), ('segmentation', segms)):
+            if column is not None and len(column) != len(img):
+                raise ValueError(f'{source}: {len(column)} {name!r} values for {len(img)} image ids')
+    elif isinstance(results, list):
+        img = _column(results, 'image_id', source, 'result', np.int64)
+        cat = _column(results, 'category_id', source, 'result', np.int64)
+        score = _column(results, 'score', source, 'result')
+        has_box = len(results) > 0 and 'bbox' in results[0]
+        boxes = _column(results, 'bbox', source, 'result').reshape(-1, 4) if has_box else None
+        segms = [r.get('segmentation') for r in results] if iou_type == 'segm' or not has_box else None
+    else:
+        raise ValueError(f'{source}: expected a list of result dicts, got {type(results).__name__}')
+    if (iou_type == 'segm' or boxes is None) and len(img):
+        bad = next((i for i, m in enumerate(segms or []) if m is None), 0 if segms is None else None)
+        if bad is not None:
+            raise ValueError(f"{source}: result {bad} has no 'segmentation' field ({iou_type} evaluation)")
+    return img, cat, score, boxes, segms
+
+
+class _Detections:
+    """The evaluated detections as arrays, sorted by (image, category), decreasing score, then file order."""
+
+    def __init__(self, results: Any, source: str, gt: _GroundTruth, iou_type: str, max_dets: int) -> None:
+        img, cat, score, boxes, segms = _result_columns(results, source, iou_type)
+        self.segms, self.image_size, self.img_ids = segms, gt.image_size, gt.img_ids
+        index = np.arange(len(score))
+        if max_dets >= 0 and len(score):  # lvis-api's limit_dets_per_image: top max_dets per image, stable
+            order = np.lexsort((index, -score, img))
+            _, _, per_image = _segments(img[order])
+            index = np.sort(order[_ranks(per_image) < max_dets])
+        img, cat, score = img[index], cat[index], score[index]
+
+        unknown = ~np.isin(img, np.fromiter(gt.all_img_ids, np.int64, len(gt.all_img_ids)))
+        if unknown.any():
+            raise ValueError(f'{source}: result {index[unknown][0]} is for image id {img[unknown][0]}, which is not '
+                             f'in the ground truth {gt.source}')
+        img_idx, evaluated = _lookup(gt.img_ids, img)
+        if not evaluated.all():
+            raise ValueError(f'{source}: result {index[~evaluated][0]} is for image id {img[~evaluated][0]}, which '
+                             'is not among the evaluated images')
+        cat_idx, found = _lookup(gt.cat_ids, cat)
+        if not found.all():
+            raise ValueError(f'{source}: result {index[~found][0]} has category id {cat[~found][0]}, which is not '
+                             f'in the categories of {gt.source}')
+        if boxes is not None:
+            boxes = boxes[index]
+            area = boxes[:, 2] * boxes[:, 3]
+        else:
+            kept = [segms[i] for i in index]
+            area = mask_utils.area(kept).astype(np.float64) if kept else np.zeros(0)
+            boxes = mask_utils.toBbox(kept).reshape(-1, 4) if kept else np.zeros((0, 4))
+
+        key = img_idx * gt.num_cats + cat_idx
+        known = np.isin(key, gt.positive_keys) | np.isin(key, gt.negative_keys)  # federated filter
+        keep = np.flatnonzero(known & (area > 0) & (area < np.inf))
+        order = keep[np.lexsort((keep, -score[keep], key[keep]))]
+        self.index = index[order]  # into results
+        self.key, self.score, self.area = key[order], score[order], area[order]
+        self.img_idx, self.cat_idx = img_idx[order], cat_idx[order]
+        self.boxes = boxes[order]
+        self.not_exhaustive = np.isin(self.key, gt.not_exhaustive_keys)
+
+    def rles(self, rows: np.ndarray) -> List[dict]:
+        images = self.img_ids[self.img_idx[rows]]
+        return [_to_rle(self.segms[i], *self.image_size[int(img)]) for i, img in zip(self.index[rows], images)]
+
+
+def _segments(keys: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique values of a sorted array with their start offsets and lengths."""
+    if not len(keys):
+        return keys, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    start = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+    return keys[start], start, np.diff(np.r_[start, len(keys)])
+
+
+def _box_iou(dt: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Row-wise IoU of [x, y, w, h] boxes with the same floating-point operations as pycocotools' ``bbIou``."""
+    w = np.minimum(dt[:, 2] + dt[:, 0], gt[:, 2] + gt[:, 0]) - np.maximum(dt[:, 0], gt[:, 0])
+    h = np.minimum(dt[:, 3] + dt[:, 1], gt[:, 3] + gt[:, 1]) - np.maximum(dt[:, 1], gt[:, 1])
+    inter = w * h
+    union = dt[:, 2] * dt[:, 3] + gt[:, 2] * gt[:, 3] - inter
+    ok = (w > 0) & (h > 0)
+    out = np.zeros(len(dt))
+    np.divide(inter, union, out=out, where=ok)
+    return out
+
+
+def _match(g: _GroundTruth, d: _Detections, iou_type: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Greedy matching of every detection for each area range and IoU threshold.
+
+    Returns:
+        ``tp`` and ``fp``, boolean ``(N detections, A area ranges, T thresholds)``.
+    """
+    num_areas, num_thrs = len(AREA_RNGS), len(IOU_THRS)
+    gt_of = np.full((len(d.key), num_areas, num_thrs), -1, np.int32)  # matched ground truth (row of g), -1: none
+    # (image, category) pairs with both detections and ground truth: the only ones needing IoUs
+    d_keys, d_start, d_len = _segments(d.key)
+    g_keys, g_start, g_len = _segments(g.key)
+    common, di, gi = np.intersect1d(d_keys, g_keys, assume_unique=True, return_indices=True)
+    if len(common):
+        pd_start, pd_len, pg_start, pg_len = d_start[di], d_len[di], g_start[gi], g_len[gi]
+        det_pair = np.repeat(np.arange(len(common)), pd_len)
+        det_rank = _ranks(pd_len)
+        det = pd_start[det_pair] + det_rank  # paired detections (rows of d), pair by pair, by decreasing score
+        det_g = pg_len[det_pair]
+        ious = _pair_ious(g, d, iou_type, det, det_g, pd_start, pd_len, pg_start, pg_len)
+        row_start = np.cumsum(det_g) - det_g
+        # A pair whose ground truth is all ignored or all not ignored in every area range is matched the same way
+        # in all of them (the preference for not-ignored ground truth only matters between the two kinds): once.
+        low = np.minimum.reduceat(g.area_ignore, g_start)[gi]
+        high = np.maximum.reduceat(g.area_ignore, g_start)[gi]
+        uniform = (low == high).all(1)
+        bucket = np.ceil(np.log2(pg_len)).astype(np.int64) * 2 + uniform  # pad to the next power of two
+        for b in np.unique(bucket):
+            pairs = np.flatnonzero(bucket == b)
+            width = int(pg_len[pairs].max())
+            valid = np.arange(width) < pg_len[pairs][:, None]  # (P, W)
+            if b % 2:
+                gt_ignore = np.zeros((len(pairs), 1, width), bool)
+            else:
+                gt = np.where(valid, pg_start[pairs][:, None] + np.arange(width), 0)
+                gt_ignore = (g.area_ignore[gt] | ~valid[:, :, None]).transpose(0, 2, 1)  # (P, A, W)
+            rows, m = _match_bucket(pairs, pd_len, pg_len, det_pair, det_rank, ious, row_start, gt_ignore)
+            gt_of[det[rows]] = np.where(m >= 0, pg_start[det_pair[rows]][:, None, None] + m, -1)
+    found = gt_of >= 0
+    gt_row = np.maximum(gt_of, 0)
+    if len(g.key):
+        ignored = found & g.area_ignore[gt_row, np.arange(num_areas)[:, None]]
+        matched = found & (g.id[gt_row] != 0)  # lvis-api takes a ground-truth id 0 for "no match"
+    else:
+        ignored = matched = found
+    area_out = (d.area[:, None] < AREA_RNGS[:, 0]) | (d.area[:, None] > AREA_RNGS[:, 1])
+    ignored |= ~matched & (area_out | d.not_exhaustive[:, None])[:, :, None]
+    return matched & ~ignored, ~matched & ~ignored
+
+
+def _ranks(lengths: np.ndarray) -> np.ndarray:
+    """``[0..l0-1, 0..l1-1, ...]`` for the given lengths."""
+    return np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
+def _pair_ious(g: _GroundTruth, d: _Detections, iou_type: str, det: np.ndarray, det_g: np.ndarray,
+               pd_start: np.ndarray, pd_len: np.ndarray, pg_start: np.ndarray, pg_len: np.ndarray) -> np.ndarray:
+    """IoU of each paired detection with each ground truth of its pair, flat, detection-major."""
+    if iou_type == 'bbox':
+        gt = np.repeat(pg_start[np.repeat(np.arange(len(pd_len)), pd_len)], det_g) + _ranks(det_g)
+        return _box_iou(d.boxes[np.repeat(det, det_g)], g.boxes[gt])
+    out = []
+    for ds, dl, gs, gl in zip(pd_start, pd_len, pg_start, pg_len):
+        iou = mask_utils.iou(d.rles(np.arange(ds, ds + dl)), g.rles(np.arange(gs, gs + gl)), [0] * gl)
+        out.append(np.asarray(iou, dtype=np.float64).reshape(-1))
+    return np.concatenate(out)
+
+
+def _match_bucket(pairs: np.ndarray, pd_len: np.ndarray, pg_len: np.ndarray, det_pair: np.ndarray,
+                  det_rank: np.ndarray, ious: np.ndarray, row_start: np.ndarray,
+                  gt_ignore: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Match the detections of ``pairs`` rank by rank, all pairs, area ranges and thresholds at once.
+
+    Args:
+        pairs: pair indices; ``gt_ignore`` ``(P, A', W)`` is their ground truth's ignore flag (padding: True).
+
+    Returns:
+        The pairs' paired-detection indices and, for each, ``(A', T)`` the matched ground truth's index within its
+        pair (file order), -1 for none.
+    """
+    thrs = np.minimum(IOU_THRS, 1 - 1e-10)[:, None]  # (T, 1)
+    order = np.argsort(-pd_len[pairs], kind='stable')  # most detections first: the active pairs are a prefix
+    pairs, gt_ignore = pairs[order], gt_ignore[order][:, :, None, :]  # (P, A', 1, W)
+    lens, width = pd_len[pairs], gt_ignore.shape[-1]
+    slot = np.full(len(pd_len), -1)
+    slot[pairs] = np.arange(len(pairs))
+    # rows: the pairs' detections ordered by (rank, slot); rank r is rows[offset[r]: offset[r] + active[r]]
+    rows = np.flatnonzero(slot[det_pair] >= 0)
+    rows = rows[np.lexsort((slot[det_pair[rows]], det_rank[rows]))]
+    active = np.searchsorted(-lens, -np.arange(lens[0]), side='left')  # pairs with more than r detections
+    offset = np.cumsum(active) - active
+    gl = pg_len[det_pair[rows]]
+    iou = np.full((len(rows), width), -1.0)  # padded with -1: never a candidate
+    iou[np.repeat(np.arange(len(rows)), gl), _ranks(gl)] = ious[np.repeat(row_start[rows], gl) + _ranks(gl)]
+    taken = np.zeros((len(pairs), gt_ignore.shape[1], len(thrs), width), bool)  # (P, A', T, W)
+    m = np.full((len(rows), gt_ignore.shape[1], len(thrs)), -1)
+    reversed_cols = np.arange(width)[::-1]
+    for n, off in zip(active, offset):
+        row_iou = iou[off:off + n][:, None, None, :]  # (n, 1, 1, W)
+        cand = (row_iou >= thrs) & ~taken[:n]  # (n, A', T, W)
+        regular = cand & ~gt_ignore[:n]
+        choose = np.where(regular.any(-1, keepdims=True), regular, cand)
+        best = reversed_cols[np.argmax(np.where(choose, row_iou, -1.0)[..., ::-1], axis=-1)]  # last of the best
+        p, a, t = np.nonzero(choose.any(-1))
+        taken[p, a, t, best[p, a, t]] = True
+        m[off + p, a, t] = best[p, a, t]
+    return rows, m
+
+
+def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Precision (T, R, K, A) and recall (T, K, A) as lvis-api's ``accumulate``, all categories at once."""
+    num_thrs, num_rec, num_areas, num_cats = len(IOU_THRS), len(REC_THRS), len(AREA_RNGS), g.num_cats
+    precision = -np.ones((num_thrs, num_rec, num_cats, num_areas))
+    recall = -np.ones((num_thrs, num_cats, num_areas))
+    # per category: all images' detections by decreasing score, ties in image order then file order
+    order = np.lexsort((d.index, d.img_idx, -d.score, d.cat_idx))
+    cats, start, length = _segments(d.cat_idx[order])
+    det_len = np.zeros(num_cats, np.int64)
+    det_len[cats] = length
+    num_dets = len(order)
+    eps = np.spacing(1)
+    for a in range(num_areas):
+        num_gt = np.bincount(g.cat_idx, ~g.area_ignore[:, a], num_cats).astype(np.int64)  # (K,)
+        evaluated = num_gt > 0
+        recall[:, evaluated, a] = 0.0
+        precision[:, :, evaluated, a] = 0.0
+        keep = evaluated[cats]  # categories with detections and ground truth
+        if not keep.any():
+            continue
+        # cumulative TP / FP counts within each category (exact integers, then float as lvis-api)
+        tp_sum = _segment_cumsum(tp[order, a].T, start, length)  # (T, N)
+        fp_sum = _segment_cumsum(fp[order, a].T, start, length)
+        pr = tp_sum / (fp_sum + tp_sum + eps)
+        ks, ss, ns = cats[keep], start[keep], length[keep]
+        for s, n in zip(ss, ns):  # make precision non-increasing: the max to the right
+            pr[:, s:s + n] = np.maximum.accumulate(pr[:, s:s + n][:, ::-1], axis=1)[:, ::-1]
+        ng = num_gt[ks]
+        recall[:, ks, a] = tp_sum[:, ss + ns - 1] / ng
+        # recall points: rc = tp / num_gt is reached at the first count >= k, the least integer with
+        # fl(k / num_gt) >= point (so searching integer counts gives numpy's searchsorted on rc exactly)
+        k = np.ceil(REC_THRS[:, None] * ng).astype(np.int64) + np.array([-1, 0, 1])[:, None, None]  # (3, R, K')
+        k = np.where((k >= 0) & (k / ng >= REC_THRS[:, None]), k, np.iinfo(np.int64).max).min(0)  # (R, K')
+        big = max(num_dets, int(ng.max())) + 2
+        seg = np.repeat(np.arange(len(cats)), length)  # segment of each detection
+        keys = tp_sum.astype(np.int64) + (np.arange(num_thrs)[:, None] * len(cats) + seg) * big  # sorted (T, N)
+        query = k[None] + (np.arange(num_thrs)[:, None, None] * len(cats) + np.flatnonzero(keep)) * big
+        pos = np.searchsorted(keys.ravel(), query.ravel()).reshape(query.shape)  # (T, R, K')
+        local = pos - np.arange(num_thrs)[:, None, None] * num_dets - ss
+        inside = local < ns
+        col = ss + np.minimum(local, ns - 1)
+        precision[:, :, ks, a] = np.where(inside, np.take_along_axis(pr, col.reshape(num_thrs, -1), 1)
+                                          .reshape(col.shape), 0.0)
+    return precision, recall
+
+
+def _segment_cumsum(flags: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Cumulative sum along axis 1 restarting at each segment, as float64 (exact: integer counts)."""
+    total = np.cumsum(flags, axis=1)
+    before = np.where(start > 0, total[:, np.maximum(start - 1, 0)], 0)
+    return (total - np.repeat(before, length, axis=1)).astype(np.float64)
+
+
+def _summarize(precision: np.ndarray, recall: np.ndarray, frequency: List[str], max_dets: int) -> Dict[str, float]:
+    """lvis-api's ``summarize`` on the accumulated arrays (same element order, so the same floating-point means)."""
+    groups = [[k for k, f in enumerate(frequency) if f == name] for name in FREQUENCIES]
+
+    def mean(s: np.ndarray) -> float:
+        s = s[s > -1]
+        return float(np.mean(s)) if len(s) else -1.0
+
+    def ap(iou_thr: Optional[float] = None, area: str = 'all', group: Optional[int] = None) -> float:
+        s = precision if iou_thr is None else precision[np.where(iou_thr == IOU_THRS)[0]]
+        aidx = [AREA_LABELS.index(area)]
+        return mean(s[:, :, groups[group], aidx] if group is not None else s[:, :, :, aidx])
+
+    def ar(area: str = 'all') -> float:
+        return mean(recall[:, :, [AREA_LABELS.index(area)]])
+
+    out = {'AP': ap(), 'AP50': ap(0.50), 'AP75': ap(0.75), 'APs': ap(area='small'), 'APm': ap(area='medium'),
+           'APl': ap(area='large'), 'APr': ap(group=0), 'APc': ap(group=1), 'APf': ap(group=2),
+           f'AR@{max_dets}': ar()}
+    for area in AREA_LABELS[1:]:
+        out[f'AR{area[0]}@{max_dets}'] = ar(area)
+    return out

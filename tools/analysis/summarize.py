@@ -1,0 +1,114 @@
+"""A markdown table of AP / APr / APc / APf (detection) or All / Many / Medium / Few (classification) across work
+dirs, mean and standard deviation over seeds.
+
+    python tools/analysis/summarize.py work_dirs/eqlv2_seed0 work_dirs/eqlv2_seed1 work_dirs/baseline_seed0 \
+        --metric bbox [-o table.md]
+
+Runs are grouped by their folder name with the seed removed (``..._seed1``, ``...-seed2``, ``.../seed3``), or by
+``--name NAME`` per run. Each run's numbers come from the newest per-class json the metrics write
+(``per_class_bbox_ap.json`` etc.), or else the newest mmengine json log holding the keys (``lvis/bbox_AP`` ... for
+mmdet's ``LVISMetric``, ``shot/many`` ... for ``ShotAccuracy``). Detection numbers are shown in percent.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+from collections import OrderedDict
+from typing import Dict, List, Optional
+
+import numpy as np
+
+COLUMNS = {'det': ('AP', 'APr', 'APc', 'APf'), 'cls': ('all', 'many', 'medium', 'few')}
+HEADERS = {'det': ('AP', 'APr', 'APc', 'APf'), 'cls': ('All', 'Many', 'Medium', 'Few')}
+PER_CLASS = {'bbox': 'per_class_bbox_ap.json', 'segm': 'per_class_segm_ap.json', 'accuracy': 'per_class_accuracy.json'}
+SEED = re.compile(r'[_\-.]?seed[_\-]?\d+', re.IGNORECASE)
+MAX_LOG_BYTES = 50 * 2 ** 20  # larger json files are result dumps, not logs
+
+
+def run_name(work_dir: str) -> str:
+    """Folder name without the seed: 'eqlv2_seed1' -> 'eqlv2', 'eqlv2/seed1' -> 'eqlv2'."""
+    parts = os.path.normpath(os.path.abspath(work_dir)).split(os.sep)
+    name = SEED.sub('', parts[-1])
+    return name or parts[-2]
+
+
+def _from_logs(work_dir: str, metric: str) -> Optional[Dict[str, float]]:
+    """The newest mmengine json log entry with the metric's keys, as {column: value}."""
+    wanted = ({c: f'lvis/{metric}_{c}' for c in COLUMNS['det']} if metric != 'accuracy'
+              else {c: f'shot/{c}' for c in COLUMNS['cls']})
+    logs = [p for p in glob.glob(os.path.join(work_dir, '**', '*.json'), recursive=True)
+            if not os.path.basename(p).startswith('per_class_') and os.path.getsize(p) < MAX_LOG_BYTES]
+    for path in sorted(logs, key=os.path.getmtime, reverse=True):
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+        for line in reversed(lines):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                break  # not a json-lines log (e.g. a result file)
+            if isinstance(entry, dict) and all(k in entry for k in wanted.values()):
+                return {c: float(entry[k]) for c, k in wanted.items()}
+    return None
+
+
+def read_run(work_dir: str, metric: str) -> Dict[str, float]:
+    """{column: value} of one run (detection: fractions)."""
+    if not os.path.isdir(work_dir):
+        raise FileNotFoundError(f'no such work dir {work_dir!r}')
+    found = glob.glob(os.path.join(work_dir, '**', PER_CLASS[metric]), recursive=True)
+    if found:
+        path = max(found, key=os.path.getmtime)
+        with open(path, encoding='utf-8') as f:
+            summary = json.load(f).get('summary', {})
+        kind = 'cls' if metric == 'accuracy' else 'det'
+        missing = [c for c in COLUMNS[kind] if c not in summary]
+        if missing:
+            raise ValueError(f'{path}: summary has no {missing[0]!r}')
+        return {c: float(summary[c]) for c in COLUMNS[kind]}
+    values = _from_logs(work_dir, metric)
+    if values is None:
+        raise FileNotFoundError(f'{work_dir}: neither {PER_CLASS[metric]} nor a json log with {metric} metrics')
+    return values
+
+
+def summarize(work_dirs: List[str], metric: str, names: Optional[List[str]] = None) -> str:
+    """The markdown table (one row per run name: mean +- std over its seeds)."""
+    kind = 'cls' if metric == 'accuracy' else 'det'
+    scale = 1.0 if kind == 'cls' else 100.0
+    groups: Dict[str, List[Dict[str, float]]] = OrderedDict()
+    for i, work_dir in enumerate(work_dirs):
+        groups.setdefault(names[i] if names else run_name(work_dir), []).append(read_run(work_dir, metric))
+    lines = ['| run | seeds | ' + ' | '.join(HEADERS[kind]) + ' |', '|---|---|' + '---|' * len(COLUMNS[kind])]
+    for name, runs in groups.items():
+        cells = []
+        for column in COLUMNS[kind]:
+            v = np.array([r[column] for r in runs])
+            if (v < 0).any():  # -1: the group had no evaluated class in some run
+                cells.append('n/a')
+            elif len(v) > 1:
+                cells.append(f'{scale * v.mean():.1f} ± {scale * v.std(ddof=1):.1f}')
+            else:
+                cells.append(f'{scale * v[0]:.1f}')
+        lines.append(f'| {name} | {len(runs)} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('work_dirs', nargs='+')
+    parser.add_argument('--metric', choices=sorted(PER_CLASS), default='bbox')
+    parser.add_argument('--name', nargs='+', help='run name of each work dir (default: folder name without seed)')
+    parser.add_argument('-o', '--out', help='also write the table to this markdown file')
+    args = parser.parse_args(argv)
+    if args.name and len(args.name) != len(args.work_dirs):
+        parser.error(f'{len(args.name)} names for {len(args.work_dirs)} work dirs')
+    table = summarize(args.work_dirs, args.metric, args.name)
+    print(table)
+    if args.out:
+        with open(args.out, 'w', encoding='utf-8') as f:
+            f.write(table + '\n')
+
+
+if __name__ == '__main__':
+    main()
