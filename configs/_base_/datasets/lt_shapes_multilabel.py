@@ -1,0 +1,38 @@
+# The multi-label view of LT-Shapes (ltmm's synthetic long-tailed set; each image's label set is the classes of its
+# shapes): 30 classes, training images per class from 240 down to 2. Generate it with
+#   python tools/data/make_demo_data.py lt_shapes --out-dir data/lt_shapes
+# which writes data/lt_shapes/multilabel/{train,val}.txt ("<file> <label> ...", paths relative to data/lt_shapes/).
+custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+dataset_type = 'LTShapesMultiLabelDataset'
+data_root = 'data/lt_shapes/'
+num_classes = 30
+class_stats = data_root + 'multilabel/train.txt'  # training counts (losses, head/medium/tail)
+data_preprocessor = dict(num_classes=num_classes, mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0], to_rgb=True)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(96, 96), keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(96, 96), keep_ratio=False),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='multilabel/train.txt', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='multilabel/val.txt', test_mode=True,
+                 pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='MultiLabelShotMAP', class_stats=class_stats)
+test_evaluator = val_evaluator
