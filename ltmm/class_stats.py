@@ -18,7 +18,7 @@ instances (annotations, or label occurrences) of ``c``. For single-label data bo
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -151,8 +151,15 @@ def _count_label_lists(labels_per_image: Sequence[Sequence[int]], num_classes: O
     return ClassStats(len(labels_per_image), image_count, instance_count, classes, source)
 
 
-def _parse_list_file(path: str, num_classes: Optional[int]) -> ClassStats:
-    labels_per_image: List[List[int]] = []
+def read_label_list(path: str) -> List[Tuple[str, List[int]]]:
+    """Parse ``<path> <label> [<label> ...]`` lines: the labels are the trailing integers (in file order), so paths
+    may contain spaces; blank lines are skipped.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a line without label, naming the file and line.
+    """
+    items: List[Tuple[str, List[int]]] = []
     with open(path, encoding='utf-8') as f:
         for lineno, line in enumerate(f, 1):
             parts = line.split()
@@ -163,7 +170,12 @@ def _parse_list_file(path: str, num_classes: Optional[int]) -> ClassStats:
                 labels.append(int(parts.pop()))
             if not labels:
                 raise ValueError(f'{path}:{lineno}: expected "<path> <label> [<label> ...]", got {line.strip()!r}')
-            labels_per_image.append(labels[::-1])
+            items.append((' '.join(parts), labels[::-1]))
+    return items
+
+
+def _parse_list_file(path: str, num_classes: Optional[int]) -> ClassStats:
+    labels_per_image = [labels for _, labels in read_label_list(path)]
     if not labels_per_image:
         raise ValueError(f'{path}: the list is empty')
     return _count_label_lists(labels_per_image, num_classes, None, path)

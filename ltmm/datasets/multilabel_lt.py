@@ -27,31 +27,14 @@ from mmdet.datasets import CocoDataset
 from mmpretrain.datasets import MultiLabelDataset
 from mmpretrain.datasets.voc import VOC
 
+from ..class_stats import read_label_list
 from ..registry import register_into
 from .lt_shapes import CLASSES as LT_SHAPES_CLASSES
 
 def read_multilabel_list(path: str) -> List[Tuple[str, List[int]]]:
-    """Parse ``<image path> <label> [<label> ...]`` lines (paths may contain spaces; labels are the trailing
-    integers); blank lines are skipped.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: a line without label, naming the file and line.
-    """
-    items: List[Tuple[str, List[int]]] = []
-    with open(path, encoding='utf-8') as f:
-        for lineno, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            labels: List[int] = []
-            while len(parts) > 1 and parts[-1].lstrip('-').isdigit():
-                labels.append(int(parts.pop()))
-            if not labels:
-                raise ValueError(f'{path}:{lineno}: expected "<image path> <label> [<label> ...]", got '
-                                 f'{line.strip()!r}')
-            items.append((' '.join(parts), sorted(set(labels))))
-    return items
+    """``<image path> <label> [<label> ...]`` lines (``ltmm.class_stats.read_label_list``), each image's labels
+    sorted and de-duplicated."""
+    return [(image, sorted(set(labels))) for image, labels in read_label_list(path)]
 
 
 @register_into('DATASETS', scopes=('mmpretrain',))
