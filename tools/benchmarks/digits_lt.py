@@ -1,0 +1,198 @@
+"""Long-tail classification methods side by side on Digits-LT, on the CPU, over several seeds.
+
+    python tools/benchmarks/digits_lt.py [--seeds 0 1 2] [--methods ce bs ...] [--work-dir DIR] [--rerun]
+
+Trains LeNet-5 on Digits-LT (scikit-learn's handwritten digits made long-tailed, 120 ... 3 training images per
+class: 1 many-shot, 4 medium-shot and 5 few-shot classes; balanced test split of 40 images per class) with each
+method's Digits-LT config from ``configs/`` and prints the test top-1 accuracy, All / Many / Medium / Few (the mean
+of per-class accuracies in each group), as mean +- std over the seeds. The seed changes the training (weights,
+sampling, augmentation); the Digits-LT split is always the same (generated with seed 0).
+
+Methods (``--methods``; all by default):
+  ce            softmax cross-entropy (configs/baseline), also stage 1 of the decoupled methods
+  bs            Balanced Softmax loss (configs/balanced_softmax)
+  la            logit-adjusted loss, tau = 1 (configs/logit_adjustment)
+  la-posthoc    post-hoc logit adjustment of the CE model, tau = 1 (no training)
+  ldam-drw      LDAM loss on a cosine classifier with deferred re-weighting (configs/ldam_drw)
+  crt           classifier re-training on the frozen CE backbone, class-aware sampling (configs/decoupling)
+  lws           learnable weight scaling of the CE classifier (configs/decoupling)
+  tau-norm      tau-normalised CE classifier, tau chosen on the val split (configs/decoupling, tau_sweep.py)
+  ride          3-expert RIDE head with the RIDE loss (configs/ride)
+
+Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
+``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
+metrics), ``results.md`` (the table) and ``results.png`` (Many / Medium / Few per method). A run whose
+``metrics.json`` exists is not repeated (so an interrupted benchmark continues where it stopped) unless ``--rerun``.
+"""
+import argparse
+import importlib.util
+import json
+import os
+import os.path as osp
+import time
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+from mmengine.config import Config
+from tqdm import tqdm
+
+import ltmm  # noqa: F401  (applies the compat shims and registers ltmm's modules)
+from ltmm.datasets import make_digits_lt
+from ltmm.engine import build_runner
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+KEYS = ('all', 'many', 'medium', 'few')
+CE_CONFIG = 'configs/baseline/lenet_1xb32_digits-lt_30e.py'
+# name -> (label, config, kind): 'train' trains the config; 'stage2' trains it from the CE checkpoint of the same
+# seed; 'test' tests it with that checkpoint; 'tau' picks tau on the val split, then tests
+METHODS = {
+    'ce': ('CE', CE_CONFIG, 'train'),
+    'bs': ('Balanced Softmax', 'configs/balanced_softmax/balanced-softmax_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'la': ('Logit-adjusted loss', 'configs/logit_adjustment/logit-adjusted_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'la-posthoc': ('LA post-hoc (CE model)',
+                   'configs/logit_adjustment/logit-adjusted-posthoc_lenet_1xb32_digits-lt_30e.py', 'test'),
+    'ldam-drw': ('LDAM-DRW', 'configs/ldam_drw/ldam-drw_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'crt': ('cRT (CE stage 1)', 'configs/decoupling/crt_lenet_1xb32_digits-lt_10e.py', 'stage2'),
+    'lws': ('LWS (CE stage 1)', 'configs/decoupling/lws_lenet_1xb32_digits-lt_5e.py', 'stage2'),
+    'tau-norm': ('tau-norm (CE stage 1)', 'configs/decoupling/tau-norm_lenet_1xb32_digits-lt.py', 'tau'),
+    'ride': ('RIDE (3 experts)', 'configs/ride/ride_lenet_1xb32_digits-lt_30e.py', 'train'),
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
+    parser.add_argument('--work-dir', default='work_dirs/benchmarks/digits_lt')
+    parser.add_argument('--rerun', action='store_true', help='repeat runs whose metrics.json exists')
+    return parser.parse_args()
+
+
+def load_tau_sweep():
+    """tools/analysis/tau_sweep.py as a module (tau selection shared with the command-line tool)."""
+    spec = importlib.util.spec_from_file_location('tau_sweep', osp.join(REPO, 'tools', 'analysis', 'tau_sweep.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def config(path: str, work_dir: str, seed: int, **options: Any) -> Config:
+    """A method config, quiet and single-process, run with the given seed (data paths resolve from the cwd)."""
+    cfg = Config.fromfile(osp.join(REPO, path))
+    overrides = {f'{split}_dataloader.{key}': value for split in ('train', 'val', 'test')
+                 for key, value in (('num_workers', 0), ('persistent_workers', False))}
+    overrides.update({'randomness.seed': seed, 'log_level': 'WARNING', 'default_hooks.checkpoint.save_best': None})
+    overrides.update(options)
+    cfg.merge_from_dict(overrides)
+    cfg.launcher, cfg.work_dir = 'none', work_dir
+    return cfg
+
+
+def shot_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
+    return {k: float(metrics[f'shot/{k}']) for k in KEYS}
+
+
+def run_method(name: str, seed: int, work_dir: str, ce_ckpt: Optional[str], tau_sweep) -> Dict[str, float]:
+    """Train and/or test one method for one seed; returns its test metrics (and the chosen tau for tau-norm)."""
+    _, path, kind = METHODS[name]
+    if kind == 'train':
+        runner = build_runner(config(path, work_dir, seed))
+        runner.train()
+        return shot_metrics(runner.test())
+    if ce_ckpt is None:
+        raise RuntimeError(f'{name} needs the CE checkpoint of seed {seed}')
+    if kind == 'stage2':
+        runner = build_runner(config(path, work_dir, seed, load_from=ce_ckpt))
+        runner.train()
+        return shot_metrics(runner.test())
+    options: Dict[str, Any] = {'load_from': ce_ckpt}
+    result: Dict[str, float] = {}
+    if kind == 'tau':
+        rows = tau_sweep.sweep_checkpoint(config(path, work_dir, seed), ce_ckpt, 'val')
+        result['tau'] = options['model.head.tau'] = tau_sweep.best_tau(rows)
+    return {**shot_metrics(build_runner(config(path, work_dir, seed, **options)).test()), **result}
+
+
+def summarise(results: Dict[str, List[Dict[str, float]]], seeds: List[int]) -> str:
+    lines = [f'Digits-LT test split, LeNet-5, top-1 accuracy (%), mean +- std over seeds {seeds}',
+             '', '| method | All | Many | Medium | Few | Few vs CE |', '|---|---|---|---|---|---|']
+    ce_few = np.mean([r['few'] for r in results['ce']]) if 'ce' in results else None
+    for name, runs in results.items():
+        cells = []
+        for key in KEYS:
+            values = np.array([r[key] for r in runs])
+            cells.append(f'{values.mean():.1f} +- {values.std():.1f}')
+        few = np.mean([r['few'] for r in runs])
+        delta = '' if ce_few is None or name == 'ce' else f'{few - ce_few:+.1f}'
+        label = METHODS[name][0]
+        if name == 'tau-norm':
+            label += ' (tau ' + ', '.join(f'{r["tau"]:g}' for r in runs) + ')'
+        lines.append(f'| {label} | ' + ' | '.join(cells) + f' | {delta} |')
+    return '\n'.join(lines)
+
+
+def plot(results: Dict[str, List[Dict[str, float]]], out_file: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    names = list(results)
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names)), 4), dpi=120)
+    for i, key in enumerate(('many', 'medium', 'few')):
+        values = np.array([[r[key] for r in results[n]] for n in names])
+        ax.bar(x + (i - 1) * 0.27, values.mean(axis=1), 0.27, yerr=values.std(axis=1), label=key, capsize=2)
+    ax.set_xticks(x, [METHODS[n][0] for n in names], rotation=30, ha='right', fontsize=8)
+    ax.set_ylabel('test top-1 accuracy (%)')
+    ax.set_ylim(0, 105)
+    ax.set_title('Digits-LT: many / medium / few-shot accuracy (mean +- std over seeds)')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_file)
+    plt.close(fig)
+
+
+def main() -> None:
+    args = parse_args()
+    needs_ce = {n for n in args.methods if METHODS[n][2] != 'train'}
+    methods = (['ce'] if needs_ce or 'ce' in args.methods else []) + [n for n in args.methods if n != 'ce']
+    out = osp.abspath(args.work_dir)
+    os.makedirs(out, exist_ok=True)
+    os.chdir(out)  # the configs' relative data_root (data/digits_lt/) resolves here
+    if not osp.isfile(osp.join('data', 'digits_lt', 'meta', 'train.txt')):
+        make_digits_lt(osp.join('data', 'digits_lt'))
+    tau_sweep = load_tau_sweep() if 'tau-norm' in methods else None
+    results: Dict[str, List[Dict[str, float]]] = {n: [] for n in methods}
+    start = time.time()
+    with tqdm(total=len(methods) * len(args.seeds), desc='Digits-LT benchmark', unit='run') as bar:
+        for seed in args.seeds:
+            ce_ckpt = osp.join(out, f'seed{seed}', 'ce', 'epoch_30.pth')
+            for name in methods:
+                bar.set_postfix_str(f'seed {seed} {name}')
+                work_dir = osp.join(out, f'seed{seed}', name)
+                cached = osp.join(work_dir, 'metrics.json')
+                if osp.isfile(cached) and not args.rerun:
+                    with open(cached, encoding='utf-8') as f:
+                        results[name].append(json.load(f))
+                else:
+                    results[name].append(run_method(name, seed, work_dir, ce_ckpt if name != 'ce' else None,
+                                                    tau_sweep))
+                    with open(cached, 'w', encoding='utf-8') as f:
+                        json.dump(results[name][-1], f)
+                bar.update()
+                tqdm.write(f'seed {seed} {name:>10}: ' + '  '.join(f'{k} {results[name][-1][k]:6.2f}' for k in KEYS))
+    if 'ce' not in args.methods:
+        results.pop('ce')
+    table = summarise(results, args.seeds)
+    print(f'\n{table}\n\n({time.time() - start:.0f} s for {len(methods) * len(args.seeds)} runs)')
+    with open(osp.join(out, 'results.json'), 'w', encoding='utf-8') as f:
+        json.dump({'seeds': args.seeds, 'results': results}, f, indent=1)
+    with open(osp.join(out, 'results.md'), 'w', encoding='utf-8') as f:
+        f.write(table + '\n')
+    plot(results, osp.join(out, 'results.png'))
+    print(f'written {osp.join(out, "results.md")}, results.json and results.png')
+
+
+if __name__ == '__main__':
+    main()
