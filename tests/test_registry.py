@@ -7,8 +7,24 @@ import ltmm  # noqa: F401
 
 # Every ltmm module, by scope and registry. A module added to ltmm must be added here, and vice versa.
 EXPECTED = {
-    'mmdet': {'DATASETS': {'LTShapesDataset'}, 'METRICS': set(), 'MODELS': set()},
-    'mmpretrain': {'DATASETS': set(), 'METRICS': {'ShotAccuracy'}, 'MODELS': set()},
+    'mmdet': {
+        'DATASETS': {'LTShapesDataset'},
+        'METRICS': {'FastLVISMetric'},
+        'MODELS': {'SigmoidCELoss', 'EqualizationLoss', 'EqualizationLossV2', 'FederatedLoss', 'ROGRankingLoss',
+                   'ROGShared2FCBBoxHead', 'DistributionBalancedLoss'},
+        'HOOKS': set(),
+        'DATA_SAMPLERS': set(),
+    },
+    'mmpretrain': {
+        'DATASETS': {'ImageNetLTDataset', 'PlacesLTDataset', 'INat2018Dataset', 'CIFARLTDataset',
+                     'MultiLabelListDataset', 'VOCLTDataset', 'COCOMLTDataset', 'LTShapesMultiLabelDataset'},
+        'METRICS': {'ShotAccuracy', 'MultiLabelShotMAP'},
+        'MODELS': {'BalancedSoftmaxLoss', 'LogitAdjustedLoss', 'LDAMLoss', 'ClassBalancedLoss', 'SoftmaxEQLLoss',
+                   'BalancedBCELoss', 'DistributionBalancedLoss', 'RIDELoss', 'CosineClsHead', 'TauNormClsHead',
+                   'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead', 'ResNet32CIFAR'},
+        'HOOKS': {'DRWHook', 'DecoupledStageHook'},
+        'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler'},
+    },
 }
 
 

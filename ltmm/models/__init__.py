@@ -1,1 +1,1 @@
-from . import heads, losses  # noqa: F401  (registration side effects)
+from . import backbones, heads, losses  # noqa: F401  (registration side effects)
