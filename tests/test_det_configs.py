@@ -74,16 +74,16 @@ def test_bbox_head_builds_with_the_right_width(folder):
     """The R50 1x v1 config of each method builds its bbox head, and the classifier width follows the loss."""
     import ltmm  # noqa: F401
     from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DefaultScope
 
-    init_default_scope('mmdet')
     tag = {'lvis': 'ce', 'fed_loss': 'fed-loss', 'seesaw': 'seesaw-loss'}.get(folder, folder)
     cfg = Config.fromfile(str(REPO / f'configs/{folder}/mask-rcnn_r50_fpn_{tag}_random-ms-1x_lvis-v1.py'))
     head_cfg = cfg.model.roi_head.bbox_head
     if 'class_stats' in head_cfg.loss_cls:  # the LVIS file is not here: same shape, made-up counts
         counts = [1 + i % 300 for i in range(1203)]
         head_cfg.loss_cls.class_stats = dict(num_images=99388, image_count=counts, instance_count=counts)
-    head = MODELS.build(head_cfg)
+    with DefaultScope.overwrite_default_scope('mmdet'):  # no scope left behind for the tests that follow
+        head = MODELS.build(head_cfg)
     assert head.fc_cls.out_features == 1203 + METHODS[folder][2]
 
 
