@@ -7,12 +7,7 @@ from mmpretrain.structures import DataSample
 
 from ...class_stats import ClassStatsLike, load_class_stats
 from ...registry import register_into
-
-
-def log_prior(counts) -> torch.Tensor:
-    """``log pi_j`` with ``pi = n / sum(n)``, shape (C,); every count must be positive."""
-    n = torch.as_tensor(counts, dtype=torch.float64)
-    return torch.log(n / n.sum()).float()
+from ..losses.reweighting import log_prior
 
 
 @register_into('MODELS', scopes=('mmpretrain',))

@@ -110,6 +110,12 @@ def reduce_class_weighted(loss: torch.Tensor, weight: Optional[torch.Tensor] = N
     return weight_reduce_loss(loss, weight, reduction, avg_factor)
 
 
+def log_prior(counts: Counts) -> torch.Tensor:
+    """``log pi_j`` with ``pi = n / sum(n)``, shape (C,), float32 (computed in float64); counts must be positive."""
+    n = torch.as_tensor(counts).double()
+    return torch.log(n / n.sum()).float()
+
+
 class ClassCountLoss(nn.Module):
     """Base of the classification losses that read per-class training counts from ``class_stats``.
 
@@ -143,7 +149,7 @@ class ClassCountLoss(nn.Module):
 
     def log_prior(self) -> torch.Tensor:
         """``log pi_j = log(n_j / sum_k n_k)``, shape (C,)."""
-        return torch.log(self.class_counts / self.class_counts.sum())
+        return log_prior(self.class_counts)
 
     def prepare(self, cls_score: torch.Tensor, label: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Float32 logits and ``(N, C)`` float32 targets; a ValueError when the widths disagree."""
