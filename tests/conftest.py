@@ -1,3 +1,4 @@
+import copy
 import os
 import socket
 import subprocess
@@ -29,6 +30,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """mmengine's default scope is process-wide: a test that sets it (``init_default_scope``) would decide where the
+    registry look-ups of every later test go. Each test starts from the session's scope state, restored the way
+    mmengine's own ``DefaultScope.overwrite_default_scope`` restores it."""
+    from mmengine.registry import DefaultScope
+
+    saved = copy.copy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = saved
 
 
 @pytest.fixture(scope='session')
