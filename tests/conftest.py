@@ -32,16 +32,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(autouse=True)
-def isolated_default_scope():
-    """mmengine's default scope is process-wide: a test that sets it (``init_default_scope``) would decide where the
-    registry look-ups of every later test go. Each test starts from the session's scope state, restored the way
-    mmengine's own ``DefaultScope.overwrite_default_scope`` restores it."""
+@pytest.fixture(autouse=True, scope='session')
+def session_default_scope():
+    """mmengine's default scopes when the session starts (before any fixture runs a Runner)."""
     from mmengine.registry import DefaultScope
 
-    saved = copy.copy(DefaultScope._instance_dict)
+    return copy.copy(DefaultScope._instance_dict)
+
+
+@pytest.fixture(autouse=True)
+def isolated_default_scope(session_default_scope):
+    """mmengine's default scope is process-wide: a test or a module / session fixture that sets it (a Runner,
+    ``init_default_scope``) would decide where the registry look-ups of every later test go. Each test starts and
+    ends with the session's initial scope state, restored the way mmengine's ``DefaultScope.overwrite_default_scope``
+    restores it; fixtures of wider scope set up before this one, so their scopes are dropped too."""
+    from mmengine.registry import DefaultScope
+
+    DefaultScope._instance_dict = copy.copy(session_default_scope)
     yield
-    DefaultScope._instance_dict = saved
+    DefaultScope._instance_dict = copy.copy(session_default_scope)
 
 
 @pytest.fixture(scope='session')
