@@ -186,32 +186,33 @@ def ride_head(**kw):
 
 def test_multi_expert_forward_is_mean_of_experts():
     torch.manual_seed(0)
-    head = ride_head(expert_channels=6)
-    x = (torch.randn(5, 4),)
+    head = ride_head()
+    x = (torch.randn(5, 3 * 4),)
     experts = head.forward_experts(x)
     assert experts.shape == (5, 3, 2)
     assert experts.abs().max() <= 30.0 + 1e-4
     torch.testing.assert_close(head(x), experts.mean(dim=1))
-    # experts are distinct (own private blocks and classifiers)
-    assert not torch.allclose(experts[:, 0], experts[:, 1])
+    # expert k classifies its own slice of the concatenated backbone features
+    for k, fc in enumerate(head.classifiers):
+        torch.testing.assert_close(experts[:, k], cosine_logits(x[0][:, 4 * k:4 * k + 4], fc.weight, 30.0))
     pred = head.predict(x)
     assert [int(p.pred_label) for p in pred] == head(x).argmax(dim=1).tolist()
 
 
-def test_multi_expert_without_private_block_hand_computed():
-    head = ride_head(expert_channels=None, num_experts=2, scale=2.0)
+def test_multi_expert_hand_computed():
+    head = ride_head(num_experts=2, in_channels=2, scale=2.0)
     with torch.no_grad():
-        head.classifiers[0].weight.copy_(torch.tensor([[1.0, 0, 0, 0], [0, 1.0, 0, 0]]))
-        head.classifiers[1].weight.copy_(torch.tensor([[0, 1.0, 0, 0], [1.0, 0, 0, 0]]))
-    x = (torch.tensor([[3.0, 4.0, 0, 0]]),)
-    torch.testing.assert_close(head.forward_experts(x), torch.tensor([[[1.2, 1.6], [1.6, 1.2]]]))
-    torch.testing.assert_close(head(x), torch.tensor([[1.4, 1.4]]))
+        head.classifiers[0].weight.copy_(torch.tensor([[1.0, 0], [0, 1.0]]))
+        head.classifiers[1].weight.copy_(torch.tensor([[0, 1.0], [1.0, 0]]))
+    x = (torch.tensor([[3.0, 4.0, 0.0, 5.0]]),)  # expert 0 sees (3, 4), expert 1 sees (0, 5)
+    torch.testing.assert_close(head.forward_experts(x), torch.tensor([[[1.2, 1.6], [2.0, 0.0]]]))
+    torch.testing.assert_close(head(x), torch.tensor([[1.6, 0.8]]))
 
 
 def test_multi_expert_loss_passes_expert_logits_and_backprops():
     torch.manual_seed(0)
-    head = ride_head(expert_channels=6, cal_acc=True)
-    x = torch.randn(6, 4, requires_grad=True)
+    head = ride_head(cal_acc=True)
+    x = torch.randn(6, 12, requires_grad=True)
     losses = head.loss((x,), samples([0, 1, 0, 1, 0, 0]))
     assert set(losses) == {'loss', 'accuracy_top-1'}
     expected = head.loss_module(head.forward_experts((x,)), torch.tensor([0, 1, 0, 1, 0, 0]))
@@ -226,6 +227,94 @@ def test_multi_expert_errors():
     head = ride_head()
     soft = [DataSample().set_gt_score(torch.tensor([0.5, 0.5])) for _ in range(2)]
     with pytest.raises(ValueError, match='hard labels'):
-        head.loss((torch.randn(2, 4),), soft)
+        head.loss((torch.randn(2, 12),), soft)
+    with pytest.raises(ValueError, match=r'\(N, 3 \* 4\).*got \(2, 4\)'):
+        head((torch.randn(2, 4),))  # a single-expert backbone
     with pytest.raises(ValueError, match='num_experts'):
         ride_head(num_experts=0)
+
+
+# ---------------------------------------------------------------- RIDE router (stage 2)
+
+def naive_routing(head, x, logits):
+    """The official test-time loop (EAResNet ``forward`` without target): sample subsets shrink as the router
+    declines, the output is the running sum over the used experts divided by their number."""
+    n, k_total = logits.shape[:2]
+    output = logits[:, 0].clone()
+    used = torch.ones(n)
+    expert_next = torch.ones(n, dtype=torch.bool)
+    for i in range(1, k_total):
+        idx = expert_next.nonzero().squeeze(1)
+        decision = head.router(x[idx, i - 1], output[idx] / i, i - 1)
+        keep = torch.sigmoid(decision) > 0.5
+        expert_next = torch.zeros(n, dtype=torch.bool)
+        expert_next[idx[keep]] = True
+        if not expert_next.any():
+            break
+        output[expert_next] += logits[expert_next, i]
+        used[expert_next] += 1
+    return output / used[:, None], used
+
+
+def test_router_routing_matches_the_official_loop():
+    torch.manual_seed(0)
+    head = ride_head(num_classes=5, in_channels=4, router=dict(top_k=3, hidden_channels=6))
+    x = torch.randn(64, 12)
+    with torch.no_grad():
+        head.router.fc.bias.fill_(0.0)
+    logits, used = head.route((x,))
+    expected_logits, expected_used = naive_routing(head, x.view(64, 3, 4), head.forward_experts((x,)))
+    torch.testing.assert_close(logits, expected_logits)
+    torch.testing.assert_close(used, expected_used)
+    assert set(used.tolist()) == {1.0, 2.0, 3.0}, 'the case should stop samples after 1, 2 and 3 experts'
+    torch.testing.assert_close(head((x,)), logits)
+    with torch.no_grad():
+        head.router.fc.bias.fill_(100.0)  # always consult the next expert: the plain mean
+    torch.testing.assert_close(head((x,)), head.forward_experts((x,)).mean(dim=1))
+    with torch.no_grad():
+        head.router.fc.bias.fill_(-100.0)  # never: expert 0 alone
+    torch.testing.assert_close(head((x,)), head.forward_experts((x,))[:, 0])
+
+
+def test_router_input_is_normalised_feature_and_top_k_mean_logits():
+    head = ride_head(num_classes=3, in_channels=2, router=dict(top_k=2, hidden_channels=1))
+    with torch.no_grad():
+        head.router.hidden[0].weight.copy_(torch.tensor([[1.0, 0.0]]))
+        head.router.hidden[0].bias.zero_()
+        head.router.fc.weight.copy_(torch.tensor([[1.0, 10.0, 100.0]]))  # [top1, top2, hidden]
+        head.router.fc.bias.fill_(0.5)
+    feats = torch.tensor([[3.0, 4.0]])
+    mean_logits = torch.tensor([[2.0, -1.0, 5.0]])
+    # top-2 = (5, 2); hidden = relu(3 / 5) = 0.6 -> 5 + 20 + 60 + 0.5
+    torch.testing.assert_close(head.router(feats, mean_logits, 0), torch.tensor([85.5]))
+
+
+def test_router_loss_targets_and_value():
+    head = ride_head(num_classes=2, in_channels=2, router=dict(top_k=2, pos_weight=100.0))
+    with torch.no_grad():  # expert k's classifier: class 0 along e1, class 1 along e2 (cosine x 30)
+        for fc in head.classifiers:
+            fc.weight.copy_(torch.eye(2))
+    # sample 0: expert 0 says 1 (wrong), experts 1 and 2 say 0 -> the cumulative sum is right from 2 experts on
+    # sample 1: all say 0 (right)          sample 2: all say 1 (wrong for label 0, never fixed)
+    e0, e1, mostly_e1 = [1.0, 0.0], [0.0, 1.0], [0.1, 1.0]  # mostly_e1 + e0: class 0 by 2.985 - 0 + 30 - 29.85
+    x = torch.tensor([mostly_e1 + e0 + e0, e0 + e0 + e0, e1 + e1 + e1])
+    target = torch.tensor([0, 0, 0])
+    losses = head.loss((x,), samples(target.tolist()))
+    assert set(losses) == {'loss_router', 'num_experts_used'}
+    feats = x.view(3, 3, 2)
+    cumulative = head.forward_experts((x,)).cumsum(dim=1)
+    helps = [torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 0.0, 0.0])]  # hand-derived targets
+    expected = 0.0
+    for k in range(2):
+        p = torch.sigmoid(head.router(feats[:, k], cumulative[:, k] / (k + 1), k))
+        expected = expected - (100.0 * helps[k] * torch.log(p) + (1 - helps[k]) * torch.log(1 - p)).mean()
+    torch.testing.assert_close(losses['loss_router'], expected / 2)
+    losses['loss_router'].backward()
+    assert all(p.grad is not None for p in head.router.parameters())
+
+
+def test_router_errors():
+    with pytest.raises(ValueError, match='top_k'):
+        ride_head(router=dict(top_k=3))  # only 2 classes
+    with pytest.raises(ValueError, match='num_experts >= 2'):
+        ride_head(num_experts=1, router=dict(top_k=1))

@@ -166,24 +166,44 @@ def test_low_precision_logits_are_computed_in_float32(dtype):
     torch.testing.assert_close(out, loss(x.to(dtype).float(), target))
 
 
-def test_ride_digits_config_trains(cls_workspace, tmp_path):
-    """CPU smoke of configs/ride on Digits-LT: 2 epochs with DRW from epoch 1."""
-    from ltmm.engine import build_runner
+def _digits_cfg(path, root, work_dir, **options):
     from mmengine.config import Config
 
-    cfg = Config.fromfile(str(REPO / 'configs/ride/ride_lenet_1xb32_digits-lt_30e.py'))
-    root = str(cls_workspace / 'data' / 'digits_lt') + '/'
+    cfg = Config.fromfile(str(REPO / path))
     cfg.merge_from_dict({
         'train_dataloader.dataset.data_root': root, 'val_dataloader.dataset.data_root': root,
         'test_dataloader.dataset.data_root': root,
         'model.head.loss.class_stats': root + 'meta/train.txt', 'val_evaluator.class_stats': root + 'meta/train.txt',
-        'train_cfg.max_epochs': 2, 'train_cfg.val_interval': 2, 'custom_hooks': [dict(type='DRWHook', milestone=1)],
+        'test_evaluator.class_stats': root + 'meta/train.txt',
         'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
         'val_dataloader.num_workers': 0, 'val_dataloader.persistent_workers': False,
-        'default_hooks.checkpoint.interval': 100})
-    cfg.launcher, cfg.work_dir = 'none', str(tmp_path)
-    runner = build_runner(cfg)
-    runner.train()
-    assert runner.model.head.loss_module.class_weight is not None  # DRW switched on at epoch 1
-    metrics = runner.message_hub.get_scalar('val/shot/all').current()
-    assert 0.0 <= metrics <= 100.0
+        'default_hooks.checkpoint.interval': 1, **options})
+    cfg.launcher, cfg.work_dir = 'none', str(work_dir)
+    return cfg
+
+
+def test_ride_digits_configs_train_both_stages(cls_workspace, tmp_path):
+    """CPU smoke of configs/ride on Digits-LT: stage 1 (3-expert ResNet-32, 2 epochs, DRW from epoch 1), then stage 2
+    (the router, 1 epoch) from its checkpoint: only the router changes, and the test uses the routed prediction."""
+    from ltmm.engine import build_runner
+
+    root = str(cls_workspace / 'data' / 'digits_lt') + '/'
+    stage1 = build_runner(_digits_cfg('configs/ride/ride_resnet32_1xb32_digits-lt_30e.py', root, tmp_path / 's1', **{
+        'train_cfg.max_epochs': 2, 'train_cfg.val_interval': 2, 'custom_hooks': [dict(type='DRWHook', milestone=1)]}))
+    stage1.train()
+    assert stage1.model.head.loss_module.class_weight is not None  # DRW switched on at epoch 1
+    assert 0.0 <= stage1.message_hub.get_scalar('val/shot/all').current() <= 100.0
+    before = {k: v.clone() for k, v in stage1.model.state_dict().items()}
+
+    stage2_cfg = 'configs/ride/ride-ea_resnet32_1xb32_digits-lt_5e.py'
+    stage2 = build_runner(_digits_cfg(stage2_cfg, root, tmp_path / 's2', **{
+        'load_from': str(tmp_path / 's1' / 'epoch_2.pth'), 'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
+        'param_scheduler.T_max': 1, 'param_scheduler.end': 1}))
+    stage2.train()
+    after = stage2.model.state_dict()
+    assert set(after) - set(before) == {k for k in after if k.startswith('head.router.')}
+    for key, value in before.items():
+        torch.testing.assert_close(after[key], value, msg=key)  # backbone, BN statistics and classifiers frozen
+    assert stage2.message_hub.get_scalar('train/num_experts_used').current() >= 1.0
+    metrics = stage2.test()
+    assert 0.0 <= metrics['shot/all'] <= 100.0

@@ -2,11 +2,12 @@
 
     python tools/benchmarks/digits_lt.py [--seeds 0 1 2] [--methods ce bs ...] [--work-dir DIR] [--rerun]
 
-Trains LeNet-5 on Digits-LT (scikit-learn's handwritten digits made long-tailed, 120 ... 3 training images per
-class: 1 many-shot, 4 medium-shot and 5 few-shot classes; balanced test split of 40 images per class) with each
-method's Digits-LT config from ``configs/`` and prints the test top-1 accuracy, All / Many / Medium / Few (the mean
-of per-class accuracies in each group), as mean +- std over the seeds. The seed changes the training (weights,
-sampling, augmentation); the Digits-LT split is always the same (generated with seed 0).
+Trains LeNet-5 (RIDE, whose experts live in the backbone, and its CE baseline: ResNet-32) on Digits-LT
+(scikit-learn's handwritten digits made long-tailed, 120 ... 3 training images per class: 1 many-shot, 4 medium-shot
+and 5 few-shot classes; balanced test split of 40 images per class) with each method's Digits-LT config from
+``configs/`` and prints the test top-1 accuracy, All / Many / Medium / Few (the mean of per-class accuracies in each
+group), as mean +- std over the seeds, and the few-shot change against CE with the same backbone. The seed changes
+the training (weights, sampling, augmentation); the Digits-LT split is always the same (generated with seed 0).
 
 Methods (``--methods``; all by default):
   ce            softmax cross-entropy (configs/baseline), also stage 1 of the decoupled methods
@@ -17,7 +18,9 @@ Methods (``--methods``; all by default):
   crt           classifier re-training on the frozen CE backbone, class-aware sampling (configs/decoupling)
   lws           learnable weight scaling of the CE classifier (configs/decoupling)
   tau-norm      tau-normalised CE classifier, tau chosen on the val split (configs/decoupling, tau_sweep.py)
-  ride          3-expert RIDE head with the RIDE loss (configs/ride)
+  ce-resnet32   softmax cross-entropy with the CIFAR ResNet-32 (configs/baseline): RIDE's baseline
+  ride          RIDE, 3 experts on a ResNet-32 with per-expert stages 2-3, RIDE loss (configs/ride)
+  ride-ea       RIDE's stage 2: the expert-assignment router trained on the frozen RIDE model (configs/ride)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -43,10 +46,12 @@ from ltmm.engine import build_runner
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KEYS = ('all', 'many', 'medium', 'few')
 CE_CONFIG = 'configs/baseline/lenet_1xb32_digits-lt_30e.py'
-# name -> (label, config, kind): 'train' trains the config; 'stage2' trains it from the CE checkpoint of the same
-# seed; 'test' tests it with that checkpoint; 'tau' picks tau on the val split, then tests
+# name -> (label, config, kind): 'train' trains the config; 'stage2' trains it from the stage-1 checkpoint of the
+# same seed (STAGE1: CE unless listed); 'test' tests it with that checkpoint; 'tau' picks tau on the val split, then
+# tests
 METHODS = {
     'ce': ('CE', CE_CONFIG, 'train'),
+    'ce-resnet32': ('CE (ResNet-32)', 'configs/baseline/resnet32_1xb32_digits-lt_30e.py', 'train'),
     'bs': ('Balanced Softmax', 'configs/balanced_softmax/balanced-softmax_lenet_1xb32_digits-lt_30e.py', 'train'),
     'la': ('Logit-adjusted loss', 'configs/logit_adjustment/logit-adjusted_lenet_1xb32_digits-lt_30e.py', 'train'),
     'la-posthoc': ('LA post-hoc (CE model)',
@@ -55,8 +60,12 @@ METHODS = {
     'crt': ('cRT (CE stage 1)', 'configs/decoupling/crt_lenet_1xb32_digits-lt_10e.py', 'stage2'),
     'lws': ('LWS (CE stage 1)', 'configs/decoupling/lws_lenet_1xb32_digits-lt_5e.py', 'stage2'),
     'tau-norm': ('tau-norm (CE stage 1)', 'configs/decoupling/tau-norm_lenet_1xb32_digits-lt.py', 'tau'),
-    'ride': ('RIDE (3 experts)', 'configs/ride/ride_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'ride': ('RIDE (3 experts, ResNet-32)', 'configs/ride/ride_resnet32_1xb32_digits-lt_30e.py', 'train'),
+    'ride-ea': ('RIDE + router (ResNet-32)', 'configs/ride/ride-ea_resnet32_1xb32_digits-lt_5e.py', 'stage2'),
 }
+STAGE1 = {'ride-ea': 'ride'}
+# the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
+BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32'}
 
 
 def parse_args() -> argparse.Namespace:
@@ -93,38 +102,38 @@ def shot_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
     return {k: float(metrics[f'shot/{k}']) for k in KEYS}
 
 
-def run_method(name: str, seed: int, work_dir: str, ce_ckpt: Optional[str], tau_sweep) -> Dict[str, float]:
+def run_method(name: str, seed: int, work_dir: str, stage1_ckpt: Optional[str], tau_sweep) -> Dict[str, float]:
     """Train and/or test one method for one seed; returns its test metrics (and the chosen tau for tau-norm)."""
     _, path, kind = METHODS[name]
     if kind == 'train':
         runner = build_runner(config(path, work_dir, seed))
         runner.train()
         return shot_metrics(runner.test())
-    if ce_ckpt is None:
-        raise RuntimeError(f'{name} needs the CE checkpoint of seed {seed}')
+    if stage1_ckpt is None or not osp.isfile(stage1_ckpt):
+        raise RuntimeError(f'{name} needs the {STAGE1.get(name, "ce")} checkpoint of seed {seed} ({stage1_ckpt})')
     if kind == 'stage2':
-        runner = build_runner(config(path, work_dir, seed, load_from=ce_ckpt))
+        runner = build_runner(config(path, work_dir, seed, load_from=stage1_ckpt))
         runner.train()
         return shot_metrics(runner.test())
-    options: Dict[str, Any] = {'load_from': ce_ckpt}
+    options: Dict[str, Any] = {'load_from': stage1_ckpt}
     result: Dict[str, float] = {}
     if kind == 'tau':
-        rows = tau_sweep.sweep_checkpoint(config(path, work_dir, seed), ce_ckpt, 'val')
+        rows = tau_sweep.sweep_checkpoint(config(path, work_dir, seed), stage1_ckpt, 'val')
         result['tau'] = options['model.head.tau'] = tau_sweep.best_tau(rows)
     return {**shot_metrics(build_runner(config(path, work_dir, seed, **options)).test()), **result}
 
 
 def summarise(results: Dict[str, List[Dict[str, float]]], seeds: List[int]) -> str:
-    lines = [f'Digits-LT test split, LeNet-5, top-1 accuracy (%), mean +- std over seeds {seeds}',
+    lines = [f'Digits-LT test split, LeNet-5 unless noted, top-1 accuracy (%), mean +- std over seeds {seeds}',
              '', '| method | All | Many | Medium | Few | Few vs CE |', '|---|---|---|---|---|---|']
-    ce_few = np.mean([r['few'] for r in results['ce']]) if 'ce' in results else None
     for name, runs in results.items():
+        baseline = BASELINES.get(name, 'ce')
         cells = []
         for key in KEYS:
             values = np.array([r[key] for r in runs])
             cells.append(f'{values.mean():.1f} +- {values.std():.1f}')
         few = np.mean([r['few'] for r in runs])
-        delta = '' if ce_few is None or name == 'ce' else f'{few - ce_few:+.1f}'
+        delta = f'{few - np.mean([r["few"] for r in results[baseline]]):+.1f}' if baseline in results else ''
         label = METHODS[name][0]
         if name == 'tau-norm':
             label += ' (tau ' + ', '.join(f'{r["tau"]:g}' for r in runs) + ')'
@@ -155,8 +164,11 @@ def plot(results: Dict[str, List[Dict[str, float]]], out_file: str) -> None:
 
 def main() -> None:
     args = parse_args()
-    needs_ce = {n for n in args.methods if METHODS[n][2] != 'train'}
-    methods = (['ce'] if needs_ce or 'ce' in args.methods else []) + [n for n in args.methods if n != 'ce']
+    # stage-1 runs come before the methods that start from them
+    methods: List[str] = []
+    for name in args.methods:
+        first = STAGE1.get(name, 'ce') if METHODS[name][2] != 'train' else None
+        methods += [n for n in (first, name) if n is not None and n not in methods]
     out = osp.abspath(args.work_dir)
     os.makedirs(out, exist_ok=True)
     os.chdir(out)  # the configs' relative data_root (data/digits_lt/) resolves here
@@ -167,7 +179,6 @@ def main() -> None:
     start = time.time()
     with tqdm(total=len(methods) * len(args.seeds), desc='Digits-LT benchmark', unit='run') as bar:
         for seed in args.seeds:
-            ce_ckpt = osp.join(out, f'seed{seed}', 'ce', 'epoch_30.pth')
             for name in methods:
                 bar.set_postfix_str(f'seed {seed} {name}')
                 work_dir = osp.join(out, f'seed{seed}', name)
@@ -176,14 +187,14 @@ def main() -> None:
                     with open(cached, encoding='utf-8') as f:
                         results[name].append(json.load(f))
                 else:
-                    results[name].append(run_method(name, seed, work_dir, ce_ckpt if name != 'ce' else None,
-                                                    tau_sweep))
+                    stage1_ckpt = osp.join(out, f'seed{seed}', STAGE1.get(name, 'ce'), 'epoch_30.pth')
+                    results[name].append(run_method(name, seed, work_dir, stage1_ckpt, tau_sweep))
                     with open(cached, 'w', encoding='utf-8') as f:
                         json.dump(results[name][-1], f)
                 bar.update()
                 tqdm.write(f'seed {seed} {name:>10}: ' + '  '.join(f'{k} {results[name][-1][k]:6.2f}' for k in KEYS))
-    if 'ce' not in args.methods:
-        results.pop('ce')
+    for name in set(methods) - set(args.methods):
+        results.pop(name)
     table = summarise(results, args.seeds)
     print(f'\n{table}\n\n({time.time() - start:.0f} s for {len(methods) * len(args.seeds)} runs)')
     with open(osp.join(out, 'results.json'), 'w', encoding='utf-8') as f:

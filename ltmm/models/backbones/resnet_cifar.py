@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import register_into
+from .ride_resnet import forward_expert_stages
 
 
 class _BasicBlockA(nn.Module):
@@ -40,43 +41,65 @@ class _BasicBlockA(nn.Module):
         return F.relu(out + shortcut)
 
 
+def _make_stage(in_channels: int, out_channels: int, stride: int, num_blocks: int = 5) -> nn.Sequential:
+    """``num_blocks`` basic blocks, the first with ``stride`` and the width change."""
+    return nn.Sequential(*(_BasicBlockA(in_channels if j == 0 else out_channels, out_channels, stride if j == 0 else 1)
+                           for j in range(num_blocks)))
+
+
 @register_into('MODELS', scopes=('mmpretrain',))
 class ResNet32CIFAR(BaseModule):
-    """ResNet-32 with option-A shortcuts for 32x32 inputs (LDAM-DRW's ``resnet32``).
+    """ResNet-32 with option-A shortcuts for 32x32 inputs (LDAM-DRW's ``resnet32``), optionally with RIDE's
+    experts (frank-xwang/RIDE-LongTailRecognition ``model/ldam_drw_resnets/ride_resnet_cifar.py``): the stem and the
+    first ``num_shared_stages`` stages are shared, every later stage has one copy per expert, and a per-expert
+    stage's output is the experts' feature maps concatenated along channels (see ``forward_expert_stages``). RIDE's
+    CIFAR network is ``num_experts=3, num_shared_stages=1, stage_channels=(16, 24, 48)`` (``reduce_dimension``).
 
     Args:
         in_channels: input image channels (3).
-        out_indices: stages whose output is returned, 0..2 (default: the last, 64 channels at 1/4 resolution).
+        stage_channels: widths of the three stages; the stem has the first. Default (16, 32, 64).
+        num_experts: ``K``. Default 1 (the plain network).
+        num_shared_stages: stages shared by all experts, 0..3. Default 3 (all: the plain network); must be < 3
+            when ``num_experts > 1``.
+        out_indices: stages whose output is returned, 0..2 (default: the last, ``K * stage_channels[2]`` channels
+            at 1/4 resolution).
         frozen_stages: freeze the stem (0) and the first ``frozen_stages`` stages (parameters and BatchNorm
             statistics); -1 freezes nothing. Same meaning as mmpretrain's ``ResNet``.
         norm_eval: keep every BatchNorm in eval mode while training (frozen statistics).
         init_cfg: weight init; Kaiming-normal (fan-in) convolutions as LDAM-DRW's ``_weights_init``.
     """
-    stage_channels = (16, 32, 64)
-    blocks_per_stage = 5
-
-    def __init__(self, in_channels: int = 3, out_indices: Sequence[int] = (2, ), frozen_stages: int = -1,
+    def __init__(self, in_channels: int = 3, stage_channels: Sequence[int] = (16, 32, 64), num_experts: int = 1,
+                 num_shared_stages: int = 3, out_indices: Sequence[int] = (2, ), frozen_stages: int = -1,
                  norm_eval: bool = False,
                  init_cfg: Optional[dict] = dict(type='Kaiming', layer='Conv2d', mode='fan_in',
                                                  nonlinearity='relu', distribution='normal')) -> None:
         super().__init__(init_cfg=init_cfg)
-        if not all(0 <= i < len(self.stage_channels) for i in out_indices):
+        num_stages = 3
+        if len(stage_channels) != num_stages or any((b - a) % 2 or b < a for a, b in
+                                                    zip(stage_channels, stage_channels[1:])):
+            raise ValueError(f'ResNet32CIFAR: stage_channels must be 3 non-decreasing widths whose steps are even '
+                             f'(option-A shortcuts pad both sides), got {tuple(stage_channels)}')
+        if num_experts < 1 or not 0 <= num_shared_stages <= num_stages or (num_experts > 1 and
+                                                                          num_shared_stages == num_stages):
+            raise ValueError(f'ResNet32CIFAR: num_experts ({num_experts}) must be >= 1 and num_shared_stages '
+                             f'({num_shared_stages}) in 0..3, below 3 when there are several experts')
+        if not all(0 <= i < num_stages for i in out_indices):
             raise ValueError(f'ResNet32CIFAR: out_indices {tuple(out_indices)} must lie in 0..2')
-        if not -1 <= frozen_stages <= len(self.stage_channels):
+        if not -1 <= frozen_stages <= num_stages:
             raise ValueError(f'ResNet32CIFAR: frozen_stages must lie in -1..3, got {frozen_stages}')
         self.out_indices = tuple(out_indices)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
-        width = self.stage_channels[0]
+        self.num_experts = num_experts
+        width = stage_channels[0]
         self.stem = nn.Sequential(nn.Conv2d(in_channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width),
                                   nn.ReLU(inplace=True))
         self.stages = nn.ModuleList()
-        for i, channels in enumerate(self.stage_channels):
-            blocks = []
-            for j in range(self.blocks_per_stage):
-                blocks.append(_BasicBlockA(width, channels, 2 if i > 0 and j == 0 else 1))
-                width = channels
-            self.stages.append(nn.Sequential(*blocks))
+        for i, channels in enumerate(stage_channels):
+            stride = 1 if i == 0 else 2
+            self.stages.append(_make_stage(width, channels, stride) if i < num_shared_stages else
+                               nn.ModuleList(_make_stage(width, channels, stride) for _ in range(num_experts)))
+            width = channels
         self._freeze_stages()
 
     def _freeze_stages(self) -> None:
@@ -87,13 +110,7 @@ class ResNet32CIFAR(BaseModule):
                 param.requires_grad = False
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        x = self.stem(x)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return forward_expert_stages(self.stem(x), self.stages, self.out_indices)
 
     def train(self, mode: bool = True) -> 'ResNet32CIFAR':
         super().train(mode)

@@ -3,6 +3,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmpretrain.evaluation.metrics import Accuracy
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.structures import DataSample
@@ -11,74 +12,159 @@ from ...registry import register_into
 from .cosine_cls_head import cosine_logits, init_unit_rows_
 
 
+class ExpertRouter(nn.Module):
+    """RIDE's expert-assignment module (stage 2; ``model/fb_resnets/EAResNet.py``, ``expert_help_pred*``): after
+    ``k + 1`` experts, predict whether expert ``k + 1`` should be consulted from the L2-normalised pooled feature of
+    expert ``k`` and the top ``top_k`` values of the mean logits of experts ``0..k``:
+    ``fc([top_k(mean logits), relu(hidden_k(x_k / |x_k|))])``, one ``hidden_k`` per decision, ``fc`` shared.
+
+    Args:
+        in_channels: feature dimension of one expert.
+        num_experts: ``K`` (``K - 1`` decisions).
+        top_k: number of top mean logits in the input (``top_choices_num``: 30 on CIFAR-100, 50 on ImageNet-LT).
+        hidden_channels: width of ``hidden_k``. Default 16 (official).
+    """
+
+    def __init__(self, in_channels: int, num_experts: int, top_k: int, hidden_channels: int = 16) -> None:
+        super().__init__()
+        self.top_k = top_k
+        self.hidden = nn.ModuleList(nn.Linear(in_channels, hidden_channels) for _ in range(num_experts - 1))
+        self.fc = nn.Linear(hidden_channels + top_k, 1)
+        for linear in [*self.hidden, self.fc]:  # the official ``_weights_init``: Kaiming-normal weights
+            nn.init.kaiming_normal_(linear.weight)
+
+    def forward(self, feats: torch.Tensor, mean_logits: torch.Tensor, k: int) -> torch.Tensor:
+        """Logit of "consult expert ``k + 1``", shape (N,), from expert ``k``'s features (N, D) and the mean logits
+        of experts ``0..k`` (N, C)."""
+        hidden = F.relu(self.hidden[k](F.normalize(feats, dim=1)))
+        return self.fc(torch.cat([mean_logits.topk(self.top_k, dim=1).values, hidden], dim=1)).squeeze(1)
+
+
 @register_into('MODELS', scopes=('mmpretrain',))
 class MultiExpertClsHead(ClsHead):
-    """``K`` experts over a shared feature, each a private block followed by a cosine classifier scaled by ``s``;
-    the prediction is the mean of the expert logits (Wang et al., "Long-tailed Recognition by Routing Diverse
-    Distribution-Aware Experts" (RIDE), ICLR 2021; frank-xwang/RIDE-LongTailRecognition).
+    """``K`` cosine classifiers scaled by ``s``, one per expert feature; the prediction is the mean of the expert
+    logits (Wang et al., "Long-tailed Recognition by Routing Diverse Distribution-Aware Experts" (RIDE), ICLR 2021;
+    frank-xwang/RIDE-LongTailRecognition: ``linears[k]`` = ``NormedLinear`` x ``s=30``, output = mean over experts).
 
-    **Simplification.** RIDE shares the early backbone stages and gives each expert its own later stages (ImageNet
-    ResNets: ``layer3`` + ``layer4`` per expert; CIFAR ResNet-32: ``layer2`` + ``layer3``). Here the whole backbone
-    is shared and each expert owns ``Linear(in_channels, expert_channels) + BatchNorm1d + ReLU`` on the pooled
-    feature (or nothing, with ``expert_channels=None``), so any mmpretrain backbone works unchanged. RIDE's second
-    stage (the expert-assignment router, which stops adding experts per sample) is not implemented: all ``K``
-    experts are always evaluated.
+    The input is the pooled output of a multi-expert backbone (``RIDEResNet``, ``RIDEResNeXt``, ``ResNet32CIFAR``
+    with ``num_experts=K``): the ``K`` expert features concatenated, shape (N, K * in_channels), expert ``k``
+    owning ``[k * in_channels, (k + 1) * in_channels)``.
 
-    ``loss`` receives the stacked expert logits, shape (N, K, C) (a multi-expert loss such as ``RIDELoss``, whose
-    ``multi_expert`` attribute is True); training accuracy (``cal_acc``) and predictions use the mean over experts.
+    Stage 1 (``router=None``): ``loss`` receives the stacked expert logits, shape (N, K, C) (a multi-expert loss such
+    as ``RIDELoss``, whose ``multi_expert`` attribute is True); training accuracy (``cal_acc``) and predictions use
+    the mean over all experts.
+
+    Stage 2 (``router=dict(top_k=...)``, RIDE's expert assignment): the head trains only its ``ExpertRouter`` (freeze
+    everything else, e.g. with ``DecoupledStageHook(frozen_modules=('backbone', 'neck', 'head.classifiers'),
+    bn_mode='eval')``). Decision ``k`` learns the target "the mean of experts ``0..k`` is wrong and adding some later
+    experts makes it right" with ``BCEWithLogits(pos_weight)``, averaged over the ``K - 1`` decisions (the official
+    ``loss``; ``loss_module`` is not used). At test time each sample starts with expert 0 and adds the next expert
+    while the router's probability exceeds 0.5; the prediction is the mean of the experts used. The backbone here
+    computes every expert for every sample, so routing changes the prediction (as the paper's) but saves no compute.
 
     Args:
         num_classes: number of classes ``C``.
-        in_channels: dimension of the shared feature.
+        in_channels: feature dimension ``D`` of one expert (48 for RIDE's CIFAR ResNet-32, 1536 for its reduced
+            ResNet-50 / ResNeXt-50).
         loss: config of a multi-expert loss, e.g. ``dict(type='RIDELoss', class_stats=...)``.
-        num_experts: ``K``. Default 3 (RIDE's default).
-        expert_channels: width of each expert's private block; None for no private block. Default None.
+        num_experts: ``K``; must match the backbone. Default 3 (RIDE's default).
         scale: ``s`` multiplying each expert's cosine logits. Default 30.0 (RIDE's ``NormedLinear`` x 30).
-        init_cfg: mmengine init config. None keeps PyTorch's default for the private blocks and LDAM-DRW's
-            ``NormedLinear`` initialisation for the classifiers.
+        router: None (stage 1) or the stage-2 router settings: ``top_k`` (``ExpertRouter``), optional
+            ``hidden_channels`` (16) and ``pos_weight`` (100.0, official). Default None.
+        init_cfg: mmengine init config; None keeps LDAM-DRW's ``NormedLinear`` initialisation of the classifiers.
         **kwargs: ``topk``, ``cal_acc`` of mmpretrain's ``ClsHead``.
     """
 
-    def __init__(self, num_classes: int, in_channels: int, loss: dict, num_experts: int = 3,
-                 expert_channels: Optional[int] = None, scale: float = 30.0, init_cfg: Optional[dict] = None,
-                 **kwargs) -> None:
+    def __init__(self, num_classes: int, in_channels: int, loss: dict, num_experts: int = 3, scale: float = 30.0,
+                 router: Optional[dict] = None, init_cfg: Optional[dict] = None, **kwargs) -> None:
         super().__init__(loss=loss, init_cfg=init_cfg, **kwargs)
         if not getattr(self.loss_module, 'multi_expert', False):
             raise TypeError(f'MultiExpertClsHead needs a multi-expert loss taking (N, K, C) logits (e.g. RIDELoss), '
                             f'got {type(self.loss_module).__name__}')
-        if num_classes <= 0 or num_experts <= 0:
-            raise ValueError(f'num_classes ({num_classes}) and num_experts ({num_experts}) must be positive')
+        if num_classes <= 0 or num_experts <= 0 or in_channels <= 0:
+            raise ValueError(f'num_classes ({num_classes}), in_channels ({in_channels}) and num_experts '
+                             f'({num_experts}) must be positive')
         if scale <= 0:
             raise ValueError(f'scale must be positive, got {scale}')
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.num_experts = num_experts
         self.scale = float(scale)
-        width = in_channels if expert_channels is None else expert_channels
-        self.experts = nn.ModuleList(
-            nn.Identity() if expert_channels is None else
-            nn.Sequential(nn.Linear(in_channels, width), nn.BatchNorm1d(width), nn.ReLU(inplace=True))
-            for _ in range(num_experts))
-        self.classifiers = nn.ModuleList(nn.Linear(width, num_classes, bias=False) for _ in range(num_experts))
+        self.classifiers = nn.ModuleList(nn.Linear(in_channels, num_classes, bias=False) for _ in range(num_experts))
         for fc in self.classifiers:
             init_unit_rows_(fc.weight)
+        self.router = None
+        if router is not None:
+            router = dict(router)
+            self.pos_weight = float(router.pop('pos_weight', 100.0))
+            top_k = router.get('top_k')
+            if num_experts < 2 or not isinstance(top_k, int) or not 1 <= top_k <= num_classes:
+                raise ValueError(f'MultiExpertClsHead router needs num_experts >= 2 (got {num_experts}) and an '
+                                 f'integer router.top_k in 1..num_classes={num_classes} (got {top_k!r})')
+            self.router = ExpertRouter(in_channels, num_experts, **router)
+
+    def expert_features(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """The pooled features of every expert, shape (N, K, D)."""
+        x = self.pre_logits(feats)
+        if x.dim() != 2 or x.size(1) != self.num_experts * self.in_channels:
+            raise ValueError(f'MultiExpertClsHead expects pooled expert features of shape (N, num_experts * '
+                             f'in_channels) = (N, {self.num_experts} * {self.in_channels}), got {tuple(x.shape)}; '
+                             f'use a multi-expert backbone with the same num_experts')
+        return x.view(x.size(0), self.num_experts, self.in_channels)
 
     def forward_experts(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Logits of every expert, shape (N, K, C)."""
-        x = self.pre_logits(feats)
-        return torch.stack([cosine_logits(expert(x), fc.weight, self.scale)
-                            for expert, fc in zip(self.experts, self.classifiers)], dim=1)
+        return self._expert_logits(self.expert_features(feats))
+
+    def _expert_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([cosine_logits(x[:, k], fc.weight, self.scale) for k, fc in enumerate(self.classifiers)],
+                           dim=1)
+
+    def route(self, feats: Tuple[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The prediction logits (N, C) and the number of experts each sample uses (N,): the mean over all experts
+        without a router, RIDE's test-time expert assignment with one."""
+        x = self.expert_features(feats)
+        return self._route(x, self._expert_logits(x))
+
+    def _route(self, x: torch.Tensor, logits: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        if self.router is None:
+            return logits.mean(dim=1), logits.new_full(logits.shape[:1], self.num_experts)
+        total, used = logits[:, 0], logits.new_ones(logits.size(0))
+        active = torch.ones_like(used, dtype=torch.bool)
+        for k in range(1, self.num_experts):
+            active = active & (self.router(x[:, k - 1], total / used[:, None], k - 1).sigmoid() > 0.5)
+            total = total + active[:, None] * logits[:, k]
+            used = used + active
+        return total / used[:, None], used
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """Mean of the expert logits, shape (N, C)."""
-        return self.forward_experts(feats).mean(dim=1)
+        """Prediction logits, shape (N, C): the mean over all experts, or over the routed ones with a router."""
+        return self.route(feats)[0]
+
+    def router_loss(self, feats: Tuple[torch.Tensor], target: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Stage-2 loss of the router (see the class docstring) and the mean number of experts it assigns."""
+        x = self.expert_features(feats)
+        logits = self._expert_logits(x)
+        cumulative = logits.cumsum(dim=1)
+        correct = cumulative.argmax(dim=2) == target[:, None]
+        pos_weight = x.new_tensor([self.pos_weight])
+        loss = x.new_zeros(())
+        for k in range(self.num_experts - 1):
+            helps = ~correct[:, k] & correct[:, k + 1:].any(dim=1)
+            decision = self.router(x[:, k], cumulative[:, k] / (k + 1), k)
+            loss = loss + F.binary_cross_entropy_with_logits(decision, helps.float(), pos_weight=pos_weight)
+        with torch.no_grad():
+            used = self._route(x, logits)[1].mean()
+        return {'loss_router': loss / (self.num_experts - 1), 'num_experts_used': used}
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         if 'gt_score' in data_samples[0]:
             raise ValueError('MultiExpertClsHead needs hard labels; batch augmentations that produce soft targets '
                              '(mixup / cutmix gt_score) are not supported by its losses')
-        expert_logits = self.forward_experts(feats)
         target = torch.cat([sample.gt_label for sample in data_samples])
+        if self.router is not None:
+            return self.router_loss(feats, target)
+        expert_logits = self.forward_experts(feats)
         losses = {'loss': self.loss_module(expert_logits, target, avg_factor=expert_logits.size(0), **kwargs)}
         if self.cal_acc:
             acc = Accuracy.calculate(expert_logits.mean(dim=1), target, topk=self.topk)
