@@ -268,6 +268,9 @@ def test_router_routing_matches_the_official_loop():
     torch.testing.assert_close(used, expected_used)
     assert set(used.tolist()) == {1.0, 2.0, 3.0}, 'the case should stop samples after 1, 2 and 3 experts'
     torch.testing.assert_close(head((x,)), logits)
+    predictions = head.predict((x,))
+    assert [p.num_experts for p in predictions] == used.long().tolist()
+    assert [int(p.pred_label) for p in predictions] == logits.argmax(dim=1).tolist()
     with torch.no_grad():
         head.router.fc.bias.fill_(100.0)  # always consult the next expert: the plain mean
     torch.testing.assert_close(head((x,)), head.forward_experts((x,)).mean(dim=1))

@@ -59,8 +59,9 @@ class MultiExpertClsHead(ClsHead):
     bn_mode='eval')``). Decision ``k`` learns the target "the mean of experts ``0..k`` is wrong and adding some later
     experts makes it right" with ``BCEWithLogits(pos_weight)``, averaged over the ``K - 1`` decisions (the official
     ``loss``; ``loss_module`` is not used). At test time each sample starts with expert 0 and adds the next expert
-    while the router's probability exceeds 0.5; the prediction is the mean of the experts used. The backbone here
-    computes every expert for every sample, so routing changes the prediction (as the paper's) but saves no compute.
+    while the router's probability exceeds 0.5; the prediction is the mean of the experts used, and each predicted
+    ``DataSample`` records their number as ``num_experts``. The backbone here computes every expert for every
+    sample, so routing changes the prediction (as the paper's) but saves no compute.
 
     Args:
         num_classes: number of classes ``C``.
@@ -140,6 +141,15 @@ class MultiExpertClsHead(ClsHead):
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Prediction logits, shape (N, C): the mean over all experts, or over the routed ones with a router."""
         return self.route(feats)[0]
+
+    def predict(self, feats: Tuple[torch.Tensor],
+                data_samples: Optional[List[Optional[DataSample]]] = None) -> List[DataSample]:
+        """mmpretrain's predictions, each also carrying ``num_experts``: how many experts it used."""
+        logits, used = self.route(feats)
+        predictions = self._get_predictions(logits, data_samples)
+        for sample, count in zip(predictions, used.tolist()):
+            sample.set_field(int(count), 'num_experts', field_type='metainfo')
+        return predictions
 
     def router_loss(self, feats: Tuple[torch.Tensor], target: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Stage-2 loss of the router (see the class docstring) and the mean number of experts it assigns."""
