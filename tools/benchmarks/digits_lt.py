@@ -33,7 +33,7 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import numpy as np
 from mmengine.config import Config
@@ -102,14 +102,14 @@ def shot_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
     return {k: float(metrics[f'shot/{k}']) for k in KEYS}
 
 
-def run_method(name: str, seed: int, work_dir: str, stage1_ckpt: Optional[str], tau_sweep) -> Dict[str, float]:
+def run_method(name: str, seed: int, work_dir: str, stage1_ckpt: str, tau_sweep) -> Dict[str, float]:
     """Train and/or test one method for one seed; returns its test metrics (and the chosen tau for tau-norm)."""
     _, path, kind = METHODS[name]
     if kind == 'train':
         runner = build_runner(config(path, work_dir, seed))
         runner.train()
         return shot_metrics(runner.test())
-    if stage1_ckpt is None or not osp.isfile(stage1_ckpt):
+    if not osp.isfile(stage1_ckpt):
         raise RuntimeError(f'{name} needs the {STAGE1.get(name, "ce")} checkpoint of seed {seed} ({stage1_ckpt})')
     if kind == 'stage2':
         runner = build_runner(config(path, work_dir, seed, load_from=stage1_ckpt))

@@ -68,6 +68,7 @@ class ResNet32CIFAR(BaseModule):
         norm_eval: keep every BatchNorm in eval mode while training (frozen statistics).
         init_cfg: weight init; Kaiming-normal (fan-in) convolutions as LDAM-DRW's ``_weights_init``.
     """
+
     def __init__(self, in_channels: int = 3, stage_channels: Sequence[int] = (16, 32, 64), num_experts: int = 1,
                  num_shared_stages: int = 3, out_indices: Sequence[int] = (2, ), frozen_stages: int = -1,
                  norm_eval: bool = False,
