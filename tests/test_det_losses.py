@@ -293,6 +293,14 @@ def test_federated_classes_subset():
     assert sorted(got.tolist()) == [0, 2, 4, 6, 10]
 
 
+def test_federated_label_out_of_range_is_named():
+    weight = torch.ones(4)
+    with pytest.raises(ValueError, match=r'0\.\.4 .*got \[7\]'):
+        federated_classes(torch.tensor([0, 4, 7]), weight, 6, torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=r'got \[-1\]'):
+        federated_classes(torch.tensor([-1, 2]), weight, 6, torch.Generator().manual_seed(0))
+
+
 def test_federated_default_size_is_min_50_available():
     gen = torch.Generator().manual_seed(3)
     big = build(dict(type='FederatedLoss', num_classes=80, class_stats=stats([5] * 80, 100)))

@@ -22,6 +22,11 @@ def federated_classes(labels: Tensor, class_weight: Tensor, num_sampled_classes:
     ``class_weight``, up to ``num_sampled_classes`` in all. Classes of zero weight are never drawn, so fewer are
     returned when not enough remain. Runs on the CPU of ``generator``."""
     present = torch.unique(labels).cpu()
+    num_classes = class_weight.numel()
+    if present.numel() and not 0 <= int(present[0]) <= int(present[-1]) <= num_classes:
+        raise ValueError(f'FederatedLoss: RoI labels must lie in 0..{num_classes} (classes, then the background '
+                         f'{num_classes}), got {[int(c) for c in present if not 0 <= c <= num_classes]}; does the '
+                         f'bbox head num_classes match the dataset?')
     num_draw = num_sampled_classes - present.numel()
     if num_draw <= 0:
         return present
