@@ -1,26 +1,9 @@
 # RIDE (Wang et al., ICLR 2021), 3 experts, ResNeXt-50 (32x4d) on ImageNet-LT: the official ImageNet-LT recipe
-# (frank-xwang/RIDE-LongTailRecognition configs/config_imagenet_lt_resnext50_ride.json): lambda -0.2,
-# reweight_factor 0.02, LDAM-DRW per expert with DRW from epoch 80, SGD nesterov lr 0.1 for batch 256 (8 x 32),
-# weight decay 2e-4, linear warm-up 5 epochs, x0.1 at 60 and x0.01 at 80. The official run is 100 epochs; the issue
-# asks for 90, so this stops at 90 with the official milestones (train_cfg.max_epochs=100 for the official length).
-# Network: shared stem + layer1 + layer2, per-expert layer3 + layer4 at 3/4 width (reduce_dimension: a 1536-d
-# feature per expert), each expert a cosine classifier x 30; no router (stage 2). tools/dist_train.sh THIS_CONFIG 8
-_base_ = '../baseline/resnext50-32x4d_8xb64_imagenet-lt_90e.py'
-model = dict(
-    backbone=dict(type='RIDEResNeXt', num_experts=3, num_shared_stages=2, expert_widen_factor=0.75),
-    head=dict(
-        _delete_=True, type='MultiExpertClsHead', num_classes={{_base_.num_classes}}, in_channels=1536, num_experts=3,
-        scale=30.0,
-        loss=dict(type='RIDELoss', class_stats={{_base_.class_stats}}, max_m=0.5, s=30.0,
-                  additional_diversity_factor=-0.2, reweight_factor=0.02)))
-custom_hooks = [dict(type='DRWHook', milestone=80, beta=0.9999)]
-train_dataloader = dict(batch_size=32)
-max_epochs = 90
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9, nesterov=True, weight_decay=2e-4))
-param_scheduler = [
-    # LinearLR over [begin, end) reaches end_factor at epoch end - 1: factors 0.2, 0.4, 0.6, 0.8, 1.0
-    dict(type='LinearLR', start_factor=0.2, end_factor=1.0, by_epoch=True, begin=0, end=5),
-    dict(type='MultiStepLR', milestones=[60, 80], gamma=0.1, by_epoch=True, begin=0, end=max_epochs),
-]
-train_cfg = dict(max_epochs=max_epochs)
-auto_scale_lr = dict(base_batch_size=256)
+# (frank-xwang/RIDE-LongTailRecognition configs/config_imagenet_lt_resnext50_ride.json), identical to the ResNet-50
+# config but for the backbone: lambda -0.2, reweight_factor 0.02, LDAM-DRW per expert with DRW from epoch 80, SGD
+# nesterov lr 0.1 for batch 256 (8 x 32), weight decay 2e-4, linear warm-up 5 epochs, x0.1 at 60 and x0.01 at 80;
+# 90 epochs where the official run has 100 (see README). Network: shared stem + layer1 + layer2, per-expert layer3 +
+# layer4 (32 groups x 4) at 3/4 width, a 1536-d feature per expert; no router (stage 2).
+# tools/dist_train.sh THIS_CONFIG 8
+_base_ = './ride_resnet50_8xb32_imagenet-lt_90e.py'
+model = dict(backbone=dict(type='RIDEResNeXt', groups=32, width_per_group=4))
