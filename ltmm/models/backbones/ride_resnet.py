@@ -62,8 +62,6 @@ class _RIDEStagesMixin:
         if tuple(self.out_indices) != (self.num_stages - 1, ):
             raise ValueError(f'{name}: only the last stage can be returned (out_indices=({self.num_stages - 1},)), '
                              f'got {tuple(self.out_indices)}')
-        self.num_experts = num_experts
-        self.num_shared_stages = num_shared_stages
         drop_path = torch.linspace(0, drop_path_rate, sum(self.stage_blocks)).tolist()
         first_block = [sum(self.stage_blocks[:i]) for i in range(self.num_stages)]
         in_channels = getattr(self, self.res_layers[num_shared_stages - 1])[-1].out_channels \
