@@ -1,1 +1,0 @@
-from . import backbones, heads, losses  # noqa: F401  (registration side effects)

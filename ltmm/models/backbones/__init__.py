@@ -1,5 +1,0 @@
-"""Backbones the long-tail protocols need that mmpretrain lacks."""
-from .resnet_cifar import ResNet32CIFAR
-from .ride_resnet import RIDEResNet, RIDEResNeXt
-
-__all__ = ['ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt']

@@ -1,3 +1,0 @@
-from .per_class import plot_per_class
-
-__all__ = ['plot_per_class']
