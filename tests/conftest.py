@@ -1,35 +1,8 @@
+"""Fixtures of the whole suite: mmengine default-scope isolation and the demo-data workspaces."""
 import copy
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-DET_CFG = str(REPO / 'configs/demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py')
-CLS_CFG = str(REPO / 'configs/demo/lenet_digits-lt.py')
-
-
-def run(cmd: List[str], cwd: Path, env: Optional[Dict[str, str]] = None,
-        timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run a command, fail the test with its output when it fails; stdout and stderr are merged."""
-    proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
-    assert proc.returncode == 0, f'{" ".join(cmd)} exited {proc.returncode}:\n{proc.stdout[-6000:]}'
-    return proc
-
-
-def tool(name: str, *args: str) -> List[str]:
-    return [sys.executable, str(REPO / 'tools' / name), *args]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(autouse=True, scope='session')
@@ -56,7 +29,7 @@ def isolated_default_scope(session_default_scope):
 @pytest.fixture(scope='session')
 def det_workspace(tmp_path_factory) -> Path:
     """A folder with a small LT-Shapes at data/lt_shapes, where the demo config's relative data_root resolves."""
-    from ltmm.datasets import make_lt_shapes
+    from ltmm.demo.lt_shapes import make_lt_shapes
 
     root = tmp_path_factory.mktemp('det')
     make_lt_shapes(str(root / 'data' / 'lt_shapes'), num_train_images=32, num_val_images=8, max_images=6,
@@ -67,7 +40,7 @@ def det_workspace(tmp_path_factory) -> Path:
 @pytest.fixture(scope='session')
 def cls_workspace(tmp_path_factory) -> Path:
     """A folder with Digits-LT at data/digits_lt."""
-    from ltmm.datasets import make_digits_lt
+    from ltmm.demo.digits_lt import make_digits_lt
 
     root = tmp_path_factory.mktemp('cls')
     make_digits_lt(str(root / 'data' / 'digits_lt'))

@@ -3,20 +3,10 @@
 # (BCE, pos_weight 100), with top-5 mean logits as input; at test time each sample adds experts while the router says
 # so. The official CIFAR-100 settings (top-5 instead of top-30: 10 classes), lr scaled to batch 32: balanced (class-
 # aware) sampling, SGD nesterov lr 0.01 for batch 512, weight decay 5e-4, 5 epochs, cosine to 0. Train stage 1 first
-# (ride_resnet32_1xb32_digits-lt_30e.py), then python tools/train.py THIS_CONFIG
-_base_ = './ride_resnet32_1xb32_digits-lt_30e.py'
+# (ride_resnet32_1xb32_digits-lt_30e.py), then python tools/train.py THIS_CONFIG. Recipe: ./_base_/ride-ea_5e.py.
+_base_ = ['./_base_/ride_resnet32_digits-lt.py', './_base_/ride-ea_5e.py']
 load_from = 'work_dirs/ride_resnet32_1xb32_digits-lt_30e/epoch_30.pth'
 model = dict(head=dict(router=dict(top_k=5, pos_weight=100.0)))
-custom_hooks = [dict(type='DecoupledStageHook', frozen_modules=('backbone', 'neck', 'head.classifiers'),
-                     bn_mode='eval')]
-# DDP is built before the hook freezes everything but the router
-model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
-train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler', num_samples_cls=1,
-                                     num_samples='dataset'))
-max_epochs = 5
-optim_wrapper = dict(_delete_=True, type='OptimWrapper',
-                     optimizer=dict(type='SGD', lr=0.01 * 32 / 512, momentum=0.9, nesterov=True, weight_decay=5e-4))
-param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.0, by_epoch=True,
-                       begin=0, end=max_epochs)
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
+train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler', num_samples_cls=1, num_samples='dataset'))
+optim_wrapper = dict(optimizer=dict(lr=0.01 * 32 / 512))  # the recipe's lr, scaled to batch 32
 auto_scale_lr = dict(base_batch_size=32)

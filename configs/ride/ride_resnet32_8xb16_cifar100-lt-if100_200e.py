@@ -5,15 +5,8 @@
 # 5e-4, linear warm-up 5 epochs, x0.01 at 160 and 180.
 # Network: RIDE's CIFAR ResNet-32 (shared stem + stage 1, per-expert stages 2-3 with 24 / 48 channels,
 # reduce_dimension), each expert a cosine classifier x 30; no router (stage 2).
-# tools/dist_train.sh THIS_CONFIG 8
-_base_ = '../baseline/resnet32_8xb16_cifar100-lt-if100_200e.py'
-model = dict(
-    backbone=dict(_delete_=True, type='ResNet32CIFAR', stage_channels=(16, 24, 48), num_experts=3,
-                  num_shared_stages=1),
-    head=dict(
-        _delete_=True, type='MultiExpertClsHead', num_classes={{_base_.num_classes}}, in_channels=48, num_experts=3,
-        scale=30.0,
-        loss=dict(type='RIDELoss', class_stats={{_base_.class_stats}}, max_m=0.5, s=30.0,
-                  additional_diversity_factor=-0.45, reweight_factor=0.05)))
-custom_hooks = [dict(type='DRWHook', milestone=160, beta=0.9999)]
+# Model, data and loss: ./_base_/ride_resnet32_cifar100-lt.py; the baseline's schedule with nesterov and weight
+# decay 5e-4. tools/dist_train.sh THIS_CONFIG 8
+_base_ = ['./_base_/ride_resnet32_cifar100-lt.py', '../_base_/schedules/cifar_lt_200e.py']
+custom_hooks = [dict(type='LossEpochHook')]  # tells the loss the epoch (DRW)
 optim_wrapper = dict(optimizer=dict(nesterov=True, weight_decay=5e-4))

@@ -4,16 +4,10 @@
 # weight decay 2e-4, linear warm-up 5 epochs, x0.1 at 60 and x0.01 at 80. The official run is 100 epochs; the issue
 # asks for 90, so this stops at 90 with the official milestones (train_cfg.max_epochs=100 for the official length).
 # Network: shared stem + layer1 + layer2, per-expert layer3 + layer4 at 3/4 width (reduce_dimension: a 1536-d
-# feature per expert), each expert a cosine classifier x 30; no router (stage 2). tools/dist_train.sh THIS_CONFIG 8
-_base_ = '../baseline/resnet50_8xb64_imagenet-lt_90e.py'
-model = dict(
-    backbone=dict(type='RIDEResNet', num_experts=3, num_shared_stages=2, expert_widen_factor=0.75),
-    head=dict(
-        _delete_=True, type='MultiExpertClsHead', num_classes={{_base_.num_classes}}, in_channels=1536, num_experts=3,
-        scale=30.0,
-        loss=dict(type='RIDELoss', class_stats={{_base_.class_stats}}, max_m=0.5, s=30.0,
-                  additional_diversity_factor=-0.2, reweight_factor=0.02)))
-custom_hooks = [dict(type='DRWHook', milestone=80, beta=0.9999)]
+# feature per expert), each expert a cosine classifier x 30; no router (stage 2). Model, data and loss:
+# ./_base_/ride_resnet50_imagenet-lt.py; the recipe's schedule below. tools/dist_train.sh THIS_CONFIG 8
+_base_ = ['./_base_/ride_resnet50_imagenet-lt.py', '../_base_/schedules/imagenet_lt_90e.py']
+custom_hooks = [dict(type='LossEpochHook')]  # tells the loss the epoch (DRW)
 train_dataloader = dict(batch_size=32)
 max_epochs = 90
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9, nesterov=True, weight_decay=2e-4))

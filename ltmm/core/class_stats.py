@@ -14,17 +14,23 @@ Every ltmm module that needs class frequencies takes one argument, ``class_stats
 
 ``image_count[c]`` is the number of training images that contain class ``c``; ``instance_count[c]`` the number of
 instances (annotations, or label occurrences) of ``c``. For single-label data both are the per-class image count.
+
+A file is parsed once per process: loading it again (from the loss, the metric, another loss) returns the same
+read-only statistics, until the file changes (the cache is keyed on path, modification time and size).
+:meth:`ClassStats.save` is the one writer of class_stats JSON files.
 """
+import functools
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 ClassStatsLike = Union['ClassStats', Mapping[str, Any], str, os.PathLike]
 
-__all__ = ['ClassStats', 'load_class_stats', 'count_class_stats', 'count_detection_stats', 'lvis_frequency']
+__all__ = ['ClassStats', 'ClassStatsLike', 'load_class_stats', 'count_class_stats', 'count_detection_stats',
+           'parse_label_lines', 'read_label_list']
 
 
 @dataclass(frozen=True)
@@ -33,16 +39,24 @@ class ClassStats:
 
     Attributes:
         num_images: number of training images (for a detection json: images with at least one annotation).
-        image_count: ``(C,)`` images containing each class.
-        instance_count: ``(C,)`` instances of each class.
+        image_count: ``(C,)`` images containing each class (int64, read-only: the object may be shared).
+        instance_count: ``(C,)`` instances of each class (int64, read-only).
         classes: class names, or None when the source has none.
         source: where the statistics came from (a path or ``'<dict>'``), used in error messages.
     """
     num_images: int
     image_count: np.ndarray
     instance_count: np.ndarray
-    classes: Optional[List[str]] = None
+    classes: Optional[Tuple[str, ...]] = None
     source: str = '<dict>'
+
+    def __post_init__(self) -> None:
+        for name in ('image_count', 'instance_count'):
+            counts = np.array(getattr(self, name), dtype=np.int64)
+            counts.flags.writeable = False
+            object.__setattr__(self, name, counts)
+        if self.classes is not None:
+            object.__setattr__(self, 'classes', tuple(str(c) for c in self.classes))
 
     @property
     def num_classes(self) -> int:
@@ -57,6 +71,14 @@ class ClassStats:
         if self.classes is not None:
             out['classes'] = list(self.classes)
         return out
+
+    def save(self, path: Union[str, os.PathLike]) -> str:
+        """Write the statistics as a class_stats JSON file (folders are created); returns the path."""
+        path = os.fspath(path)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, 'w', encoding='utf-8') as f:
+            json.dump(self.to_dict(), f, indent=1)
+        return path
 
     def check(self, num_classes: Optional[int] = None, allow_zero: bool = False) -> 'ClassStats':
         """Validate against a model's ``num_classes``; reject empty classes unless the method defines them.
@@ -151,27 +173,41 @@ def _count_label_lists(labels_per_image: Sequence[Sequence[int]], num_classes: O
     return ClassStats(len(labels_per_image), image_count, instance_count, classes, source)
 
 
-def read_label_list(path: str) -> List[Tuple[str, List[int]]]:
+def parse_label_lines(lines: Iterable[str], source: str) -> List[Tuple[str, List[int]]]:
     """Parse ``<path> <label> [<label> ...]`` lines: the labels are the trailing integers (in file order), so paths
-    may contain spaces; blank lines are skipped.
+    may contain spaces; blank lines are skipped. The one parser of this format: class statistics and every list
+    dataset (ImageNet-LT, Places-LT, VOC-LT, COCO-MLT) read through it.
+
+    Args:
+        lines: the lines of the list.
+        source: the file they come from, for the error messages.
+
+    Raises:
+        ValueError: a line without label, naming the file and line.
+    """
+    items: List[Tuple[str, List[int]]] = []
+    for lineno, line in enumerate(lines, 1):
+        parts = line.split()
+        if not parts:
+            continue
+        labels: List[int] = []
+        while len(parts) > 1 and _is_int(parts[-1]):
+            labels.append(int(parts.pop()))
+        if not labels:
+            raise ValueError(f'{source}:{lineno}: expected "<path> <label> [<label> ...]", got {line.strip()!r}')
+        items.append((' '.join(parts), labels[::-1]))
+    return items
+
+
+def read_label_list(path: str) -> List[Tuple[str, List[int]]]:
+    """:func:`parse_label_lines` of a local file.
 
     Raises:
         FileNotFoundError: no such file.
         ValueError: a line without label, naming the file and line.
     """
-    items: List[Tuple[str, List[int]]] = []
     with open(path, encoding='utf-8') as f:
-        for lineno, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            labels: List[int] = []
-            while len(parts) > 1 and _is_int(parts[-1]):
-                labels.append(int(parts.pop()))
-            if not labels:
-                raise ValueError(f'{path}:{lineno}: expected "<path> <label> [<label> ...]", got {line.strip()!r}')
-            items.append((' '.join(parts), labels[::-1]))
-    return items
+        return parse_label_lines(f, path)
 
 
 def _parse_list_file(path: str, num_classes: Optional[int]) -> ClassStats:
@@ -186,7 +222,8 @@ def _is_int(token: str) -> bool:
 
 
 def count_class_stats(path: Union[str, os.PathLike], num_classes: Optional[int] = None) -> ClassStats:
-    """Count per-class statistics from an annotation file (LVIS/COCO json, OpenMMLab json or a text list).
+    """Count per-class statistics from an annotation file (LVIS/COCO json, OpenMMLab json or a text list), parsed
+    once per process (see the module docstring).
 
     Args:
         path: the annotation file.
@@ -196,6 +233,14 @@ def count_class_stats(path: Union[str, os.PathLike], num_classes: Optional[int] 
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'class_stats: no such file {path!r}')
+    stat = os.stat(path)
+    return _count_file(os.path.abspath(path), path, stat.st_mtime_ns, stat.st_size, num_classes)
+
+
+@functools.lru_cache(maxsize=64)
+def _count_file(key: str, path: str, mtime_ns: int, size: int, num_classes: Optional[int]) -> ClassStats:
+    """The cached parse behind :func:`count_class_stats`; ``key`` (the absolute path), ``mtime_ns`` and ``size``
+    only key the cache, ``path`` names the file in messages."""
     if not path.endswith('.json'):
         return _parse_list_file(path, num_classes)
     with open(path, encoding='utf-8') as f:
@@ -241,10 +286,3 @@ def load_class_stats(class_stats: ClassStatsLike, num_classes: Optional[int] = N
     else:
         raise TypeError(f'class_stats must be a dict or a path, got {type(class_stats).__name__}')
     return stats.check(num_classes, allow_zero)
-
-
-def lvis_frequency(image_count: int) -> str:
-    """LVIS frequency group of a category from its training image count: r (1-10), c (11-100), f (> 100)."""
-    if image_count <= 10:
-        return 'r'
-    return 'c' if image_count <= 100 else 'f'

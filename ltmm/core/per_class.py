@@ -1,21 +1,49 @@
-"""Per-class metric against training frequency: the plot long-tail papers use to show where a method helps, and
-the small json format the metrics write per-class results in (read back by ``tools/analysis/plot_per_class.py``
-and ``tools/analysis/summarize.py``).
+"""Per-class records: the one format in which every task's metric writes its per-class results (classification
+accuracy, multi-label AP, LVIS AP), read back by ``tools/analysis/plot_per_class.py`` and
+``tools/analysis/summarize.py``, and the plot long-tail papers use to show where a method helps (metric against
+training frequency).
 
-Per-class json (``per_class_<name>.json``)::
+Per-class json (``per_class_<name>.json``, beside ``per_class_<name>.png``)::
 
-    {"format": "ltmm-per-class/1", "metric": "bbox AP", "grouping": "lvis" | "shot",
-     "classes": [C names], "train_count": [C ints], "group": [C names, e.g. 'r'/'c'/'f' or 'many'/'medium'/'few'],
-     "group_order": ['r', 'c', 'f'], "value": [C floats, null where not evaluated], "summary": {metric: value}}
+    {"format": "ltmm-per-class/1", "metric": "bbox AP", "grouping": "shot" | "multilabel" | "lvis",
+     "classes": [C names], "train_count": [C ints], "group": [C names, e.g. 'few'/'medium'/'many'],
+     "group_order": ['few', 'medium', 'many'], "value": [C floats, null where not evaluated],
+     "summary": {metric: value}}
+
+``grouping`` names the class groups of :mod:`ltmm.core.splits` (``group_order`` is theirs, rare first).
 """
 import json
 import math
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .splits import GROUPS
+
 PER_CLASS_FORMAT = 'ltmm-per-class/1'
+
+
+class RecordKind(NamedTuple):
+    """One kind of per-class record: the file a metric writes and the summary numbers a table reports of it."""
+    file: str  # file name without extension, in the run's log folder
+    columns: Tuple[str, ...]  # summary keys, in table order
+    headers: Tuple[str, ...]  # their column headers
+    log_prefix: str  # the metric's key prefix in mmengine's json logs (``shot/`` + ``many``)
+    scale: float  # multiplies the summary values to percent
+
+
+# what each metric writes: ShotAccuracy, MultiLabelShotMAP, FastLVISMetric (bbox and segm)
+RECORDS: Dict[str, RecordKind] = {
+    'accuracy': RecordKind('per_class_accuracy', ('all', 'many', 'medium', 'few'), ('All', 'Many', 'Medium', 'Few'),
+                           'shot/', 1.0),
+    'map': RecordKind('per_class_ap', ('mAP', 'head', 'medium', 'tail'), ('mAP', 'Head', 'Medium', 'Tail'),
+                      'shot_map/', 1.0),
+    'bbox': RecordKind('per_class_bbox_ap', ('AP', 'APr', 'APc', 'APf'), ('AP', 'APr', 'APc', 'APf'), 'lvis/bbox_',
+                       100.0),
+    'segm': RecordKind('per_class_segm_ap', ('AP', 'APr', 'APc', 'APf'), ('AP', 'APr', 'APc', 'APf'), 'lvis/segm_',
+                       100.0),
+}
 
 
 def plot_per_class(values: Sequence[float], train_counts: Sequence[int], out_file: str, metric_name: str,
@@ -88,22 +116,66 @@ def _scatter(ax: Any, values: Sequence[float], train_counts: Sequence[int], grou
 
 
 def save_per_class(out_file: str, values: Sequence[float], train_counts: Sequence[int], groups: Sequence[str],
-                   classes: Sequence[str], metric: str, grouping: str, group_order: Sequence[str],
-                   summary: Dict[str, float]) -> str:
-    """Write per-class results in the format above (NaN / negative values become null). Returns ``out_file``."""
+                   classes: Sequence[str], metric: str, grouping: str, summary: Dict[str, float]) -> str:
+    """Write per-class results in the format above (NaN / negative values become null). Returns ``out_file``.
+
+    Args:
+        out_file: the json path (folders are created).
+        values: ``(C,)`` per-class metric.
+        train_counts: ``(C,)`` training images per class.
+        groups: ``(C,)`` group of each class under ``grouping``.
+        classes: ``(C,)`` class names.
+        metric: the metric's name (e.g. 'bbox AP', 'top-1 accuracy (%)').
+        grouping: 'shot', 'multilabel' or 'lvis' (:mod:`ltmm.core.splits`).
+        summary: the run's summary metrics.
+    """
+    if grouping not in GROUPS:
+        raise ValueError(f'{out_file}: grouping must be one of {sorted(GROUPS)}, got {grouping!r}')
     values = [float(v) for v in values]
     lengths = {len(values), len(train_counts), len(groups), len(classes)}
     if len(lengths) != 1:
         raise ValueError(f'{out_file}: per-class lists differ in length ({sorted(lengths)})')
     data = dict(format=PER_CLASS_FORMAT, metric=metric, grouping=grouping, classes=[str(c) for c in classes],
                 train_count=[int(n) for n in train_counts], group=[str(g) for g in groups],
-                group_order=list(group_order),
+                group_order=list(GROUPS[grouping]),
                 value=[v if math.isfinite(v) and v >= 0 else None for v in values],
                 summary={k: float(v) for k, v in summary.items()})
     os.makedirs(os.path.dirname(os.path.abspath(out_file)), exist_ok=True)
     with open(out_file, 'w', encoding='utf-8') as f:
         json.dump(data, f)
     return out_file
+
+
+def export_per_class(folder: Optional[str], name: str, values: Sequence[float], train_counts: Sequence[int],
+                     groups: Sequence[str], classes: Optional[Sequence[str]], metric: str, grouping: str,
+                     summary: Dict[str, float], title: Optional[str] = None) -> Optional[str]:
+    """What every per-class metric does after an evaluation: write ``<folder>/<name>.json`` (the format above) and
+    ``<folder>/<name>.png`` (:func:`plot_per_class`), and log where.
+
+    Args:
+        folder: the output folder; None for the current run's log folder (the folder of mmengine's current logger's
+            log file; nothing is written when there is none), '' for nowhere.
+        name: the file name without extension, e.g. ``per_class_accuracy``.
+        classes: class names; their indices when None.
+        Others: see :func:`save_per_class`; ``title`` is the plot's.
+
+    Returns:
+        the json path, or None when nothing was written.
+    """
+    from mmengine.logging import MMLogger
+
+    logger = MMLogger.get_current_instance()
+    if folder is None:
+        log_file = getattr(logger, 'log_file', None)
+        folder = os.path.dirname(log_file) if log_file else ''
+    if not folder:
+        return None
+    base = os.path.join(folder, name)
+    classes = [str(c) for c in range(len(values))] if classes is None else classes
+    save_per_class(base + '.json', values, train_counts, groups, classes, metric, grouping, summary)
+    plot_per_class(values, train_counts, base + '.png', metric, groups, GROUPS[grouping], title=title)
+    logger.info(f'per-class {metric} written to {base}.json and {name}.png')
+    return base + '.json'
 
 
 def load_per_class(path: str) -> Dict[str, Any]:

@@ -8,7 +8,7 @@ Layout written under ``out_dir``::
     meta/{train,val,test}.txt                        "<split>/<label>/<index>.png <label>"
     meta/class_stats.json                            counts of the training list
 """
-import json
+import dataclasses
 import os
 from typing import Dict
 
@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..class_stats import count_class_stats
-from .long_tail import exponential_profile
+from ..core.class_stats import count_class_stats
+from ..core.long_tail import exponential_profile
 
 CLASSES = tuple(str(d) for d in range(10))
 
@@ -69,8 +69,6 @@ def make_digits_lt(out_dir: str, imbalance_factor: float = 40.0, max_count: int 
             lines.append(f'{rel} {label}\n')
         with open(os.path.join(out_dir, 'meta', f'{split}.txt'), 'w', encoding='utf-8') as f:
             f.writelines(lines)
-    stats = count_class_stats(os.path.join(out_dir, 'meta', 'train.txt'), num_classes=len(CLASSES)).to_dict()
-    stats['classes'] = list(CLASSES)
-    with open(os.path.join(out_dir, 'meta', 'class_stats.json'), 'w', encoding='utf-8') as f:
-        json.dump(stats, f, indent=1)
+    stats = count_class_stats(os.path.join(out_dir, 'meta', 'train.txt'), num_classes=len(CLASSES))
+    dataclasses.replace(stats, classes=CLASSES).save(os.path.join(out_dir, 'meta', 'class_stats.json'))
     return {split: len(items) for split, items in splits.items()}

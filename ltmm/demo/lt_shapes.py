@@ -22,12 +22,11 @@ from typing import Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
-from mmdet.datasets import LVISV05Dataset
 from tqdm import tqdm
 
-from ..class_stats import count_detection_stats, lvis_frequency
-from ..registry import register_into
-from .long_tail import exponential_profile
+from ..core.class_stats import count_detection_stats
+from ..core.long_tail import exponential_profile
+from ..core.splits import lvis_frequency
 
 SHAPES = ('circle', 'square', 'triangle', 'diamond', 'star', 'cross')
 COLOURS = {  # BGR, as cv2 draws
@@ -186,8 +185,7 @@ def make_lt_shapes(out_dir: str, num_train_images: int = 700, num_val_images: in
     for name, split in (('train', train), ('val', val)):
         with open(os.path.join(ann_dir, f'lt_shapes_{name}.json'), 'w', encoding='utf-8') as f:
             json.dump(dict(info=info, licenses=[], categories=categories, **split), f)
-    with open(os.path.join(ann_dir, 'class_stats.json'), 'w', encoding='utf-8') as f:
-        json.dump(stats.to_dict(), f, indent=1)
+    stats.save(os.path.join(ann_dir, 'class_stats.json'))
 
     ml_dir = os.path.join(out_dir, 'multilabel')
     os.makedirs(ml_dir, exist_ok=True)
@@ -200,14 +198,3 @@ def make_lt_shapes(out_dir: str, num_train_images: int = 700, num_val_images: in
                 f.write(' '.join([img['file_name'], *map(str, sorted(labels[img['id']]))]) + '\n')
     return {f'{name}_{key}': len(split[key]) for name, split in (('train', train), ('val', val))
             for key in ('images', 'annotations')}
-
-
-
-@register_into('DATASETS', scopes=('mmdet',))
-class LTShapesDataset(LVISV05Dataset):
-    """LT-Shapes in mmdet: LVIS-format annotations whose images are named by ``file_name`` (mmdet's
-    ``LVISV1Dataset`` instead derives image paths from COCO's ``coco_url``)."""
-    METAINFO = {
-        'classes': CLASSES,
-        'palette': [tuple(int(v) for v in COLOURS[name.split('_')[0]][::-1]) for name in CLASSES],
-    }

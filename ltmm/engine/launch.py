@@ -10,7 +10,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from ..compat import cpu_ddp_wrapper_cfg, init_distributed
+from ..core.compat import cpu_ddp_wrapper_cfg, init_distributed
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

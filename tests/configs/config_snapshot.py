@@ -23,7 +23,8 @@ SNAPSHOT = Path(__file__).with_name('config_snapshot.jsonl')
 def config_files(root: Path = ROOT) -> List[str]:
     """Every config outside ``configs/_base_/``, relative to ``root``, sorted."""
     configs = root / 'configs'
-    return sorted(str(p.relative_to(root)) for p in configs.rglob('*.py') if '_base_' not in p.relative_to(configs).parts)
+    return sorted(str(p.relative_to(root)) for p in configs.rglob('*.py')
+                  if '_base_' not in p.relative_to(configs).parts)
 
 
 def canonical(value: Any) -> Any:

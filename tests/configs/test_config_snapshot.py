@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from config_snapshot import config_files, load_snapshot, resolve
+from .config_snapshot import config_files, load_snapshot, resolve
 
 pytestmark = pytest.mark.slow
 

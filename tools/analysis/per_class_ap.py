@@ -10,8 +10,9 @@ import argparse
 import csv
 import os
 
-from ltmm.evaluation.lvis_per_class import lvis_per_class_ap
-from ltmm.visualization.per_class import plot_per_class, save_per_class
+from ltmm.core.per_class import plot_per_class, save_per_class
+from ltmm.core.splits import GROUPS
+from ltmm.det.evaluation.lvis_per_class import lvis_per_class_ap
 
 
 def main() -> None:
@@ -33,11 +34,10 @@ def main() -> None:
         for row in zip(res['names'], res['frequency'], res['image_count'], res['ap']):
             writer.writerow(row)
     png = plot_per_class(res['ap'], res['image_count'], os.path.join(args.out_dir, f'per_class_{args.iou_type}_ap.png'),
-                         f'{args.iou_type} AP', res['frequency'], ('r', 'c', 'f'),
+                         f'{args.iou_type} AP', res['frequency'], GROUPS['lvis'],
                          title=f'per-class {args.iou_type} AP vs training images (LVIS groups r / c / f)')
     js = save_per_class(os.path.join(args.out_dir, f'per_class_{args.iou_type}_ap.json'), res['ap'],
-                        res['image_count'], res['frequency'], res['names'], f'{args.iou_type} AP', 'lvis',
-                        ('r', 'c', 'f'), s)
+                        res['image_count'], res['frequency'], res['names'], f'{args.iou_type} AP', 'lvis', s)
     print(f'written {png}, {csv_file} and {js}')
 
 

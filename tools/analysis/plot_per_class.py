@@ -1,20 +1,20 @@
-"""Per-class AP or accuracy against training count (log x axis), coloured by LVIS group (r / c / f) or shot group
-(many / medium / few), for one or several runs side by side.
+"""Per-class AP or accuracy against training count (log x axis), coloured by class group (LVIS r / c / f, shot
+few / medium / many, multi-label tail / medium / head), for one or several runs side by side.
 
     python tools/analysis/plot_per_class.py work_dirs/baseline work_dirs/eqlv2 --metric bbox -o bbox.png
     python tools/analysis/plot_per_class.py work_dirs/lenet work_dirs/bsce --metric accuracy -o acc.png
+    python tools/analysis/plot_per_class.py work_dirs/bce work_dirs/db-focal --metric map -o map.png
 
-Each argument is a work dir (its newest ``per_class_<metric>*.json``, written by ``FastLVISMetric`` /
-``ShotAccuracy``, is used) or such a json file. ``--labels`` names the panels (default: the folder names).
+Each argument is a work dir (its newest per-class record of ``--metric``, written by ``FastLVISMetric`` /
+``ShotAccuracy`` / ``MultiLabelShotMAP``, is used) or such a json file. ``--labels`` names the panels (default: the
+folder names).
 """
 import argparse
 import glob
 import os
 from typing import List, Optional
 
-from ltmm.visualization.per_class import load_per_class, plot_per_class_panels
-
-METRIC_FILES = {'bbox': 'per_class_bbox_ap', 'segm': 'per_class_segm_ap', 'accuracy': 'per_class_accuracy'}
+from ltmm.core.per_class import RECORDS, load_per_class, plot_per_class_panels
 
 
 def find_per_class(path: str, metric: str) -> str:
@@ -23,17 +23,18 @@ def find_per_class(path: str, metric: str) -> str:
         return path
     if not os.path.isdir(path):
         raise FileNotFoundError(f'no such work dir or file {path!r}')
-    found = glob.glob(os.path.join(path, '**', METRIC_FILES[metric] + '.json'), recursive=True)
+    name = RECORDS[metric].file
+    found = glob.glob(os.path.join(path, '**', name + '.json'), recursive=True)
     if not found:
-        raise FileNotFoundError(f'{path}: no {METRIC_FILES[metric]}.json (run the test / validation with '
-                                f'FastLVISMetric or ShotAccuracy, which write it to the log folder)')
+        raise FileNotFoundError(f'{path}: no {name}.json (run the test / validation with FastLVISMetric, '
+                                'ShotAccuracy or MultiLabelShotMAP, which write it to the log folder)')
     return max(found, key=os.path.getmtime)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('runs', nargs='+', help='work dirs or per-class json files')
-    parser.add_argument('--metric', choices=sorted(METRIC_FILES), default='bbox')
+    parser.add_argument('--metric', choices=sorted(RECORDS), default='bbox')
     parser.add_argument('--labels', nargs='+', help='panel titles, one per run')
     parser.add_argument('-o', '--out', required=True, help='output PNG')
     args = parser.parse_args(argv)
@@ -45,8 +46,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         path = find_per_class(run, args.metric)
         data = load_per_class(path)
         label = args.labels[i] if args.labels else os.path.basename(os.path.normpath(run))
-        summary = ', '.join(f'{k} {v:.3g}' for k, v in data['summary'].items()
-                            if k in ('AP', 'APr', 'APc', 'APf', 'all', 'many', 'medium', 'few'))
+        summary = ', '.join(f'{k} {data["summary"][k]:.3g}' for k in RECORDS[args.metric].columns
+                            if k in data['summary'])
         panels.append(dict(values=data['value'], train_counts=data['train_count'], groups=data['group'],
                            title=f'{label}\n{summary}'))
         metric_name, order = data['metric'], data.get('group_order', ())

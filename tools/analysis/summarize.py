@@ -1,13 +1,15 @@
-"""A markdown table of AP / APr / APc / APf (detection) or All / Many / Medium / Few (classification) across work
-dirs, mean and standard deviation over seeds.
+"""A markdown table of AP / APr / APc / APf (detection), All / Many / Medium / Few (classification) or mAP / Head /
+Medium / Tail (multi-label) across work dirs, mean and standard deviation over seeds.
 
     python tools/analysis/summarize.py work_dirs/eqlv2_seed0 work_dirs/eqlv2_seed1 work_dirs/baseline_seed0 \
         --metric bbox [-o table.md]
 
 Runs are grouped by their folder name with the seed removed (``..._seed1``, ``...-seed2``, ``.../seed3``), or by
-``--name NAME`` per run. Each run's numbers come from the newest per-class json the metrics write
-(``per_class_bbox_ap.json`` etc.), or else the newest mmengine json log holding the keys (``lvis/bbox_AP`` ... for
-mmdet's ``LVISMetric``, ``shot/many`` ... for ``ShotAccuracy``). Detection numbers are shown in percent.
+``--name NAME`` per run. Each run's numbers come from the newest per-class record the metrics write
+(``ltmm.core.per_class.RECORDS``: ``per_class_bbox_ap.json``, ``per_class_accuracy.json``, ``per_class_ap.json``...),
+or else the newest mmengine json log holding the keys (``lvis/bbox_AP`` ... for mmdet's ``LVISMetric``,
+``shot/many`` ... for ``ShotAccuracy``, ``shot_map/head`` ... for ``MultiLabelShotMAP``). Numbers are shown in
+percent.
 """
 import argparse
 import glob
@@ -19,9 +21,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-COLUMNS = {'det': ('AP', 'APr', 'APc', 'APf'), 'cls': ('all', 'many', 'medium', 'few')}
-HEADERS = {'det': ('AP', 'APr', 'APc', 'APf'), 'cls': ('All', 'Many', 'Medium', 'Few')}
-PER_CLASS = {'bbox': 'per_class_bbox_ap.json', 'segm': 'per_class_segm_ap.json', 'accuracy': 'per_class_accuracy.json'}
+from ltmm.core.per_class import RECORDS
+
 SEED = re.compile(r'[_\-.]?seed[_\-]?\d+', re.IGNORECASE)
 MAX_LOG_BYTES = 50 * 2 ** 20  # larger json files are result dumps, not logs
 
@@ -35,8 +36,8 @@ def run_name(work_dir: str) -> str:
 
 def _from_logs(work_dir: str, metric: str) -> Optional[Dict[str, float]]:
     """The newest mmengine json log entry with the metric's keys, as {column: value}."""
-    wanted = ({c: f'lvis/{metric}_{c}' for c in COLUMNS['det']} if metric != 'accuracy'
-              else {c: f'shot/{c}' for c in COLUMNS['cls']})
+    record = RECORDS[metric]
+    wanted = {c: record.log_prefix + c for c in record.columns}
     logs = [p for p in glob.glob(os.path.join(work_dir, '**', '*.json'), recursive=True)
             if not os.path.basename(p).startswith('per_class_') and os.path.getsize(p) < MAX_LOG_BYTES]
     for path in sorted(logs, key=os.path.getmtime, reverse=True):
@@ -53,43 +54,42 @@ def _from_logs(work_dir: str, metric: str) -> Optional[Dict[str, float]]:
 
 
 def read_run(work_dir: str, metric: str) -> Dict[str, float]:
-    """{column: value} of one run (detection: fractions)."""
+    """{column: value} of one run, as the metric reports it (detection: fractions)."""
     if not os.path.isdir(work_dir):
         raise FileNotFoundError(f'no such work dir {work_dir!r}')
-    found = glob.glob(os.path.join(work_dir, '**', PER_CLASS[metric]), recursive=True)
+    record = RECORDS[metric]
+    found = glob.glob(os.path.join(work_dir, '**', record.file + '.json'), recursive=True)
     if found:
         path = max(found, key=os.path.getmtime)
         with open(path, encoding='utf-8') as f:
             summary = json.load(f).get('summary', {})
-        kind = 'cls' if metric == 'accuracy' else 'det'
-        missing = [c for c in COLUMNS[kind] if c not in summary]
+        missing = [c for c in record.columns if c not in summary]
         if missing:
             raise ValueError(f'{path}: summary has no {missing[0]!r}')
-        return {c: float(summary[c]) for c in COLUMNS[kind]}
+        return {c: float(summary[c]) for c in record.columns}
     values = _from_logs(work_dir, metric)
     if values is None:
-        raise FileNotFoundError(f'{work_dir}: neither {PER_CLASS[metric]} nor a json log with {metric} metrics')
+        raise FileNotFoundError(f'{work_dir}: neither {record.file}.json nor a json log with {metric} metrics')
     return values
 
 
 def summarize(work_dirs: List[str], metric: str, names: Optional[List[str]] = None) -> str:
     """The markdown table (one row per run name: mean +- std over its seeds)."""
-    kind = 'cls' if metric == 'accuracy' else 'det'
-    scale = 1.0 if kind == 'cls' else 100.0
+    record = RECORDS[metric]
     groups: Dict[str, List[Dict[str, float]]] = OrderedDict()
     for i, work_dir in enumerate(work_dirs):
         groups.setdefault(names[i] if names else run_name(work_dir), []).append(read_run(work_dir, metric))
-    lines = ['| run | seeds | ' + ' | '.join(HEADERS[kind]) + ' |', '|---|---|' + '---|' * len(COLUMNS[kind])]
+    lines = ['| run | seeds | ' + ' | '.join(record.headers) + ' |', '|---|---|' + '---|' * len(record.columns)]
     for name, runs in groups.items():
         cells = []
-        for column in COLUMNS[kind]:
+        for column in record.columns:
             v = np.array([r[column] for r in runs])
             if (v < 0).any():  # -1: the group had no evaluated class in some run
                 cells.append('n/a')
             elif len(v) > 1:
-                cells.append(f'{scale * v.mean():.1f} ± {scale * v.std(ddof=1):.1f}')
+                cells.append(f'{record.scale * v.mean():.1f} ± {record.scale * v.std(ddof=1):.1f}')
             else:
-                cells.append(f'{scale * v[0]:.1f}')
+                cells.append(f'{record.scale * v[0]:.1f}')
         lines.append(f'| {name} | {len(runs)} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -97,7 +97,7 @@ def summarize(work_dirs: List[str], metric: str, names: Optional[List[str]] = No
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('work_dirs', nargs='+')
-    parser.add_argument('--metric', choices=sorted(PER_CLASS), default='bbox')
+    parser.add_argument('--metric', choices=sorted(RECORDS), default='bbox')
     parser.add_argument('--name', nargs='+', help='run name of each work dir (default: folder name without seed)')
     parser.add_argument('-o', '--out', help='also write the table to this markdown file')
     args = parser.parse_args(argv)

@@ -26,11 +26,12 @@ from mmengine.runner import Runner, load_checkpoint
 from tqdm import tqdm
 
 import ltmm  # noqa: F401  (applies the compat shims and registers ltmm's modules)
+from ltmm.cls.heads.tau_norm_cls_head import tau_norm_logits
+from ltmm.cls.metrics.shot_accuracy import ShotAccuracy
+from ltmm.core.splits import GROUPS
 from ltmm.engine import add_common_args, load_config
-from ltmm.evaluation.shot_accuracy import SHOT_GROUPS, ShotAccuracy
-from ltmm.models.heads.tau_norm_cls_head import tau_norm_logits
 
-KEYS = SHOT_GROUPS + ('all',)
+KEYS = GROUPS['shot'][::-1] + ('all',)
 DEFAULT_TAUS = tuple(np.round(np.linspace(0.0, 2.0, 21), 6))  # classifier-balancing's grid
 
 

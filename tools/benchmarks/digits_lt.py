@@ -40,7 +40,7 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 import ltmm  # noqa: F401  (applies the compat shims and registers ltmm's modules)
-from ltmm.datasets import make_digits_lt
+from ltmm.demo.digits_lt import make_digits_lt
 from ltmm.engine import build_runner
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

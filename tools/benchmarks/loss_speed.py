@@ -16,9 +16,9 @@ from typing import Callable, Dict, List
 
 import torch
 import torch.nn.functional as F
+from mmdet.registry import MODELS
 
 import ltmm  # noqa: F401  (registers the losses)
-from mmdet.registry import MODELS
 
 
 def make_inputs(num_rois: int, num_classes: int, device: str, seed: int = 0) -> torch.Tensor:

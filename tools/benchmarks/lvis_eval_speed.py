@@ -138,9 +138,9 @@ def make_lvis_workload(num_images: int, categories: Optional[List[dict]] = None,
 
 
 def _load_ltmm_eval():
-    """ltmm/evaluation/lvis_eval.py by path: it needs only numpy and pycocotools, so the worker does not import
+    """ltmm/det/evaluation/lvis_eval.py by path: it needs only numpy and pycocotools, so the worker does not import
     torch / mmdet and the memory comparison is fair."""
-    spec = importlib.util.spec_from_file_location('lvis_eval', os.path.join(REPO, 'ltmm/evaluation/lvis_eval.py'))
+    spec = importlib.util.spec_from_file_location('lvis_eval', os.path.join(REPO, 'ltmm/det/evaluation/lvis_eval.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -7,12 +7,11 @@ Input: an LVIS / COCO json, an OpenMMLab 2.0 json (data_list with gt_label) or a
 list. The output holds num_images, image_count, instance_count (and classes where the source names them).
 """
 import argparse
-import json
-import os
 
 import numpy as np
 
-from ltmm.class_stats import count_class_stats, lvis_frequency
+from ltmm.core.class_stats import count_class_stats
+from ltmm.core.splits import group_counts
 
 
 def main() -> None:
@@ -23,17 +22,13 @@ def main() -> None:
     args = parser.parse_args()
 
     stats = count_class_stats(args.ann_file, args.num_classes)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w', encoding='utf-8') as f:
-        json.dump(stats.to_dict(), f, indent=1)
+    stats.save(args.out)
     counts = stats.image_count
-    groups = [lvis_frequency(int(n)) for n in counts]
+    groups = '; '.join(f'{name} {"/".join(g)} = {"/".join(map(str, g.values()))}'
+                       for name, g in group_counts(counts).items())
     print(f'{args.ann_file}: {stats.num_images} images, {stats.num_classes} classes, '
           f'{int(stats.instance_count.sum())} instances; images per class: max {counts.max()}, '
-          f'median {int(np.median(counts))}, min {counts.min()}, empty {int((counts == 0).sum())}; '
-          f'LVIS groups r/c/f = {groups.count("r")}/{groups.count("c")}/{groups.count("f")}; '
-          f'shots many/medium/few = {int((counts > 100).sum())}/{int(((counts >= 20) & (counts <= 100)).sum())}/'
-          f'{int((counts < 20).sum())}')
+          f'median {int(np.median(counts))}, min {counts.min()}, empty {int((counts == 0).sum())}; groups: {groups}')
     print(f'written to {args.out}')
 
 

@@ -8,13 +8,12 @@ The configs in configs/_base_/datasets/cifar{10,100}_lt.py compute the same coun
 is for a config with another imbalance factor or seed (point ``class_stats`` at it) and for other tools.
 """
 import argparse
-import json
-import os
 
 import numpy as np
 
-from ltmm.datasets.cifar_lt import load_cifar_archive, long_tail_indices
-from ltmm.evaluation import shot_groups
+from ltmm.cls.datasets.cifar_lt import load_cifar_archive, long_tail_indices
+from ltmm.core.class_stats import ClassStats
+from ltmm.core.splits import shot_groups
 
 
 def main() -> None:
@@ -29,11 +28,7 @@ def main() -> None:
     _, labels, classes = load_cifar_archive(args.data_root, args.num_classes, 'train')
     keep = long_tail_indices(labels, args.num_classes, args.imbalance_factor, args.seed)
     counts = np.bincount(labels[keep], minlength=args.num_classes)
-    stats = dict(num_images=int(len(keep)), image_count=counts.tolist(), instance_count=counts.tolist(),
-                 classes=list(classes))
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w', encoding='utf-8') as f:
-        json.dump(stats, f, indent=1)
+    ClassStats(len(keep), counts, counts, classes, args.data_root).save(args.out)
     groups = shot_groups(counts).tolist()
     print(f'CIFAR-{args.num_classes}-LT, imbalance factor {args.imbalance_factor:g}, seed {args.seed}: '
           f'{len(keep)} training images, {counts.max()} ... {counts.min()} per class; shots many/medium/few = '

@@ -10,7 +10,8 @@ import json
 import os
 import shutil
 
-from ltmm.datasets import make_digits_lt, make_lt_shapes
+from ltmm.demo.digits_lt import make_digits_lt
+from ltmm.demo.lt_shapes import make_lt_shapes
 
 GENERATORS = {'lt_shapes': make_lt_shapes, 'digits_lt': make_digits_lt}
 MARKER = '.ltmm_generated.json'

@@ -8,7 +8,7 @@ original annotation files on disk (nothing is downloaded).
     # the published splits (1,142 / 1,909 images): pass the authors' image-id list (one id per line)
     python tools/data/make_multilabel_lt.py voc --data-root data/VOCdevkit --img-ids longtail2012/img_id.txt
 
-Protocol (see ltmm/datasets/multilabel_lt.py): Pareto b=6 reference counts from --max (800 VOC, 1200 COCO) down
+Protocol (see ltmm/multilabel/long_tail_split.py): Pareto b=6 reference counts from --max (800 VOC, 1200 COCO) down
 to --min (1), classes visited in co-occurrence order, seed 0. Labels are the non-difficult (VOC) / non-crowd (COCO)
 objects of an image; images without any are left out. Written under --out-dir (default
 <data-root>/longtail2012 or <data-root>/longtail2017):
@@ -29,9 +29,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from ltmm.class_stats import count_class_stats
-from ltmm.datasets.multilabel_lt import VOCLTDataset, pareto_reference, select_long_tail
-from ltmm.evaluation.multilabel_shot_map import SPLITS, multilabel_splits
+from ltmm.core.class_stats import count_class_stats
+from ltmm.core.splits import GROUPS, multilabel_splits
+from ltmm.multilabel.datasets.multilabel_lt import VOCLTDataset
+from ltmm.multilabel.long_tail_split import pareto_reference, select_long_tail
+
+SPLITS = GROUPS['multilabel'][::-1]  # head, medium, tail
 
 Source = Tuple[List[str], np.ndarray, List[str]]  # image ids, (M, C) labels, image paths relative to data-root
 
@@ -167,8 +170,7 @@ def make_split(dataset: str, data_root: str, out_dir: Optional[str] = None, img_
     with open(os.path.join(out_dir, 'img_id.txt'), 'w', encoding='utf-8') as f:
         f.writelines(f'{ids[r]}\n' for r in rows)
     stats = dataclasses.replace(count_class_stats(train_file, len(classes)), classes=classes)
-    with open(os.path.join(out_dir, 'class_stats.json'), 'w', encoding='utf-8') as f:
-        json.dump(stats.to_dict(), f, indent=1)
+    stats.save(os.path.join(out_dir, 'class_stats.json'))
     splits = multilabel_splits(stats.image_count)
     class_split = {s: np.flatnonzero(splits == s).tolist() for s in SPLITS}
     with open(os.path.join(out_dir, 'class_split.json'), 'w', encoding='utf-8') as f:

@@ -16,7 +16,7 @@ from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ...registry import register_into
+from ...core.registry import register_into
 from .ride_resnet import forward_expert_stages
 
 

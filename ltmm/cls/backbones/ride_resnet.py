@@ -17,7 +17,7 @@ import torch
 from mmpretrain.models.backbones import ResNet, ResNeXt
 from torch import nn
 
-from ...registry import register_into
+from ...core.registry import register_into
 
 
 def forward_expert_stages(x: torch.Tensor, stages: Sequence[Union[nn.Module, nn.ModuleList]],

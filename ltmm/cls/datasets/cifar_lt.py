@@ -17,8 +17,8 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 from mmpretrain.datasets import BaseDataset
 
-from ..registry import register_into
-from .long_tail import exponential_profile
+from ...core.long_tail import exponential_profile
+from ...core.registry import register_into
 
 # per number of classes: archive folder, train files, test files, meta file, label field, class-name field
 _ARCHIVES = {

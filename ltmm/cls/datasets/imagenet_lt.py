@@ -22,7 +22,8 @@ from mmengine.fileio import get_file_backend, list_from_file
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
-from ..registry import register_into
+from ...core.class_stats import parse_label_lines
+from ...core.registry import register_into
 
 
 def verify_split(source: str, benchmark: str, split: str, labels: Sequence[int], num_classes: int,
@@ -88,20 +89,17 @@ class _LTListDataset(CustomDataset):
     def load_data_list(self) -> List[dict]:
         backend = get_file_backend(self.img_prefix, enable_singleton=True)
         num_classes = len(self.metainfo['classes'])
-        data_list, labels = [], []
-        for lineno, line in enumerate(list_from_file(self.ann_file), 1):
-            if not line.strip():
-                continue
-            parts = line.strip().rsplit(None, 1)
-            if len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) >= num_classes:
-                raise ValueError(f'{self.ann_file}:{lineno}: expected "<path> <label>" with a label in '
-                                 f'[0, {num_classes}), got {line.strip()!r}')
-            labels.append(int(parts[1]))
-            data_list.append({'img_path': backend.join_path(self.img_prefix, parts[0]), 'gt_label': labels[-1]})
+        items = parse_label_lines(list_from_file(self.ann_file), self.ann_file)
+        for lineno, (path, labels) in enumerate(items, 1):
+            if len(labels) != 1 or not 0 <= labels[0] < num_classes:
+                raise ValueError(f'{self.ann_file}: entry {lineno} ({path!r}): expected one label in '
+                                 f'[0, {num_classes}), got {labels}')
+        labels = [label for _, (label,) in items]
         if self.verify:
             verify_split(self.ann_file, self.benchmark, self.split, labels, num_classes, self.split_sizes[self.split],
                          self.per_class.get(self.split))
-        return data_list
+        return [{'img_path': backend.join_path(self.img_prefix, path), 'gt_label': label}
+                for (path, _), label in zip(items, labels)]
 
 
 @register_into('DATASETS', scopes=('mmpretrain',))

@@ -4,14 +4,14 @@
 ``category_id``, one per image) and ``categories`` (``id``, ``name``, taxonomy). 8,142 species, 437,513 train and
 24,426 val images (3 per class); long-tail papers test on val. Labels are the categories sorted by id (the ids are
 0..8141, so the label equals the id, as in classifier-balancing's ``gen_lists.py``), the order in which
-``ltmm.class_stats`` counts the same file.
+``ltmm.core.class_stats`` counts the same file.
 """
 from typing import Dict, List
 
 from mmengine.fileio import get_file_backend, load
 from mmpretrain.datasets import BaseDataset
 
-from ..registry import register_into
+from ...core.registry import register_into
 from .imagenet_lt import verify_split
 
 

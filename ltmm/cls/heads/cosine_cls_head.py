@@ -6,7 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.models.heads import ClsHead
 
-from ...registry import register_into
+from ...core.registry import register_into
+from ..losses.base import fill_loss_num_classes
 
 
 def cosine_logits(feats: torch.Tensor, weight: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
@@ -54,7 +55,7 @@ class CosineClsHead(ClsHead):
 
     def __init__(self, num_classes: int, in_channels: int, scale: float = 30.0, init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
-        super().__init__(init_cfg=init_cfg, **kwargs)
+        super().__init__(init_cfg=init_cfg, **fill_loss_num_classes(kwargs, num_classes, 'CosineClsHead'))
         if num_classes <= 0:
             raise ValueError(f'num_classes={num_classes} must be a positive integer')
         if scale <= 0:

@@ -5,9 +5,10 @@ import torch
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.structures import DataSample
 
-from ...class_stats import ClassStatsLike, load_class_stats
-from ...registry import register_into
-from ..losses.reweighting import log_prior
+from ...core.class_stats import ClassStatsLike, load_class_stats
+from ...core.registry import register_into
+from ...core.reweighting import log_prior
+from ..losses.base import fill_loss_num_classes
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
@@ -25,7 +26,7 @@ class LogitAdjustedClsHead(LinearClsHead):
     Args:
         num_classes: number of classes.
         in_channels: feature dimension.
-        class_stats: training class counts (see :mod:`ltmm.class_stats`); ``pi_j = image_count_j / sum``. Every
+        class_stats: training class counts (see :mod:`ltmm.core.class_stats`); ``pi_j = image_count_j / sum``. Every
             class needs at least one training image (a zero count would add ``-tau * log(1e-12) = 27.6 tau`` to
             that class, so it is refused with a ValueError).
         tau: strength of the adjustment. Default 1.0 (the official ``--tau``).
@@ -34,7 +35,8 @@ class LogitAdjustedClsHead(LinearClsHead):
 
     def __init__(self, num_classes: int, in_channels: int, class_stats: ClassStatsLike, tau: float = 1.0,
                  **kwargs) -> None:
-        super().__init__(num_classes=num_classes, in_channels=in_channels, **kwargs)
+        super().__init__(num_classes=num_classes, in_channels=in_channels,
+                         **fill_loss_num_classes(kwargs, num_classes, 'LogitAdjustedClsHead'))
         stats = load_class_stats(class_stats, num_classes=num_classes)
         self.tau = float(tau)
         self.register_buffer('adjustment', self.tau * log_prior(stats.image_count), persistent=False)

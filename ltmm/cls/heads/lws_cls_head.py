@@ -3,7 +3,8 @@ import torch
 import torch.nn as nn
 from mmpretrain.models.heads import LinearClsHead
 
-from ...registry import register_into
+from ...core.registry import register_into
+from ..losses.base import fill_loss_num_classes
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
@@ -25,7 +26,8 @@ class LWSClsHead(LinearClsHead):
     """
 
     def __init__(self, num_classes: int, in_channels: int, train_fc: bool = False, **kwargs) -> None:
-        super().__init__(num_classes=num_classes, in_channels=in_channels, **kwargs)
+        super().__init__(num_classes=num_classes, in_channels=in_channels,
+                         **fill_loss_num_classes(kwargs, num_classes, 'LWSClsHead'))
         self.scales = nn.Parameter(torch.ones(num_classes))
         self.fc.requires_grad_(train_fc)
 

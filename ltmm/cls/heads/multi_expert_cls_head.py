@@ -8,7 +8,8 @@ from mmpretrain.evaluation.metrics import Accuracy
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.structures import DataSample
 
-from ...registry import register_into
+from ...core.registry import register_into
+from ..losses.base import fill_loss_num_classes
 from .cosine_cls_head import cosine_logits, init_unit_rows_
 
 
@@ -78,7 +79,8 @@ class MultiExpertClsHead(ClsHead):
 
     def __init__(self, num_classes: int, in_channels: int, loss: dict, num_experts: int = 3, scale: float = 30.0,
                  router: Optional[dict] = None, init_cfg: Optional[dict] = None, **kwargs) -> None:
-        super().__init__(loss=loss, init_cfg=init_cfg, **kwargs)
+        super().__init__(init_cfg=init_cfg, **fill_loss_num_classes(dict(kwargs, loss=loss), num_classes,
+                                                                     'MultiExpertClsHead'))
         if not getattr(self.loss_module, 'multi_expert', False):
             raise TypeError(f'MultiExpertClsHead needs a multi-expert loss taking (N, K, C) logits (e.g. RIDELoss), '
                             f'got {type(self.loss_module).__name__}')

@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.structures import DataSample
 
-from ...registry import register_into
+from ...core.registry import register_into
+from ..losses.base import fill_loss_num_classes
 
 
 def tau_normalize(weight: torch.Tensor, tau: float) -> torch.Tensor:
@@ -43,7 +44,8 @@ class TauNormClsHead(LinearClsHead):
     """
 
     def __init__(self, num_classes: int, in_channels: int, tau: float = 1.0, **kwargs) -> None:
-        super().__init__(num_classes=num_classes, in_channels=in_channels, **kwargs)
+        super().__init__(num_classes=num_classes, in_channels=in_channels,
+                         **fill_loss_num_classes(kwargs, num_classes, 'TauNormClsHead'))
         if tau < 0:
             raise ValueError(f'tau must be >= 0, got {tau}')
         self.tau = float(tau)

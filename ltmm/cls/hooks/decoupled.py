@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.parallel import DistributedDataParallel
 
-from ...registry import register_into
+from ...core.registry import register_into
 
 BN_MODES = ('train', 'eval')
 

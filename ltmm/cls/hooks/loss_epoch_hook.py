@@ -1,56 +1,71 @@
-"""Deferred re-weighting (DRW) of LDAM-DRW (Cao et al., NeurIPS 2019)."""
-from typing import List
+"""Tell the losses the training epoch: the schedules that live in a loss (deferred re-weighting) switch on it."""
+import warnings
+from typing import List, Optional
 
 import torch.nn as nn
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from ...models.losses.reweighting import effective_number_weights
-from ...registry import register_into
+from ...core.registry import register_into
+from ..losses.base import ClassificationLoss
+from ..losses.drw import DeferredReweighting
 
 
-def reweightable_losses(model: nn.Module) -> List[nn.Module]:
-    """The modules of ``model`` (wrappers included) with ``set_class_weight`` and a ``class_counts`` buffer."""
-    return [m for m in model.modules() if callable(getattr(m, 'set_class_weight', None))
-            and hasattr(m, 'class_counts')]
+def epoch_modules(model: nn.Module) -> List[nn.Module]:
+    """The sub-modules of ``model`` (wrappers included) that take the epoch: those with a ``set_epoch`` method."""
+    model = model.module if is_model_wrapper(model) else model
+    return [m for m in model.modules() if m is not model and callable(getattr(m, 'set_epoch', None))]
 
 
 @register_into('HOOKS', scopes=('mmpretrain',))
-class DRWHook(Hook):
-    """Deferred re-weighting: train unweighted, then switch the loss to class-balanced weights at ``milestone``.
-
-    Before every training epoch ``e`` (0-indexed, ``runner.epoch``) the hook sets, on every loss of the model that
-    has ``set_class_weight`` (``LDAMLoss``), the per-class weights ``w = CB(beta)`` (effective number,
-    ``w_j = (1 - beta) / (1 - beta^n_j)``, rescaled to ``sum_j w_j = C``) when ``e >= milestone`` and all ones
-    before. Official rule (kaidic/LDAM-DRW ``cifar_train.py``, ``--train_rule DRW``): ``betas = [0, 0.9999]``,
-    ``idx = epoch // 160`` on a 200-epoch run, so epochs 0-159 are unweighted and 160-199 weighted, together with
-    the learning-rate drop. Set per epoch, so a resumed run gets the right weights. Epoch-based loops only.
-
-    Args:
-        milestone: first (0-indexed) epoch of the re-weighted phase. Default 160 (CIFAR-LT, 200 epochs).
-        beta: effective-number hyper-parameter of the re-weighted phase. Default 0.9999.
+class LossEpochHook(Hook):
+    """Before every training epoch, call ``set_epoch(runner.epoch)`` (0-indexed) on each sub-module of the model that
+    has it, e.g. the :class:`~ltmm.cls.losses.drw.DeferredReweighting` of ``LDAMLoss(drw=...)`` and
+    ``RIDELoss(drw=...)``. The schedule itself (which epoch does what) is the loss's: this hook only tells the epoch.
+    Epoch-based loops only.
     """
     priority = 'NORMAL'
 
-    def __init__(self, milestone: int = 160, beta: float = 0.9999) -> None:
-        if milestone < 0:
-            raise ValueError(f'milestone must be a non-negative epoch, got {milestone}')
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f'beta must be in [0, 1), got {beta}')
-        self.milestone = int(milestone)
-        self.beta = float(beta)
-        self._reweighted = None
-
     def before_train_epoch(self, runner: Runner) -> None:
-        losses = reweightable_losses(runner.model)
-        if not losses:
-            raise RuntimeError('DRWHook found no loss with set_class_weight in the model; use it with LDAMLoss')
-        reweighted = runner.epoch >= self.milestone
+        modules = epoch_modules(runner.model)
+        if not modules:
+            raise RuntimeError(f'{type(self).__name__} found no module with set_epoch in the model; it drives the '
+                               "epoch schedules of losses such as LDAMLoss(drw=dict(start_epoch=...)))")
+        for module in modules:
+            module.set_epoch(runner.epoch)
+
+
+@register_into('HOOKS', scopes=('mmpretrain',))
+class DRWHook(LossEpochHook):
+    """:class:`LossEpochHook` under the name of ltmm < 0.2, whose configs set deferred re-weighting here
+    (``DRWHook(milestone=160, beta=0.9999)``) instead of in the loss (``drw=dict(start_epoch=160, beta=0.9999)``).
+
+    With ``milestone``, every loss of the model that supports deferred re-weighting is given that schedule before
+    the run (a loss built without ``drw`` gets one); a loss whose ``drw`` already holds another schedule is an
+    error. Without it this is ``LossEpochHook``. New configs set ``drw`` on the loss and use
+    ``LossEpochHook``.
+
+    Args:
+        milestone: first (0-indexed) epoch of the re-weighted phase (``drw.start_epoch``), or None.
+        beta: effective-number hyper-parameter of the re-weighted phase. Default 0.9999.
+    """
+
+    def __init__(self, milestone: Optional[int] = None, beta: float = 0.9999) -> None:
+        if milestone is not None:
+            DeferredReweighting.check_schedule(milestone, beta)
+        self.milestone = milestone
+        self.beta = float(beta)
+
+    def before_run(self, runner: Runner) -> None:
+        if self.milestone is None:
+            return
+        warnings.warn('DRWHook(milestone=..., beta=...) is the pre-0.2 form: set drw=dict(start_epoch=..., beta=...) '
+                      'on the loss and use LossEpochHook', DeprecationWarning)
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        losses = [m for m in model.modules() if isinstance(m, ClassificationLoss) and m.supports_drw]
         for loss in losses:
-            weight = effective_number_weights(loss.class_counts, self.beta) if reweighted else None
-            loss.set_class_weight(weight)
-        if reweighted != self._reweighted:
-            runner.logger.info(f'DRWHook: epoch {runner.epoch}: ' + (
-                f'class-balanced weights (beta={self.beta}) on {len(losses)} loss(es)' if reweighted
-                else 'unweighted loss'))
-        self._reweighted = reweighted
+            loss.adopt_drw(self.milestone, self.beta)
+        if not losses:
+            raise RuntimeError('DRWHook(milestone=...) found no loss that supports deferred re-weighting '
+                               '(LDAMLoss, RIDELoss)')

@@ -5,8 +5,9 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from ...registry import register_into
-from .reweighting import ClassCountLoss, reduce_class_weighted
+from ...core.class_stats import ClassStatsLike
+from ...core.registry import register_into
+from .base import ClassificationLoss
 
 
 def balanced_bce_loss(cls_score: torch.Tensor, target: torch.Tensor, log_prior: torch.Tensor,
@@ -27,7 +28,7 @@ def balanced_bce_loss(cls_score: torch.Tensor, target: torch.Tensor, log_prior: 
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
-class BalancedBCELoss(ClassCountLoss):
+class BalancedBCELoss(ClassificationLoss):
     """Bal-BCE: ``L = sum_c BCEWithLogits(z_c + log(pi_c / (1 - pi_c)), t_c)``, the sigmoid counterpart of logit
     adjustment; prediction uses the raw logits.
 
@@ -40,28 +41,22 @@ class BalancedBCELoss(ClassCountLoss):
     ValueError (``log 0``); at least two classes are needed.
 
     Args:
-        class_stats: training class counts, anything ``ltmm.class_stats.load_class_stats`` accepts.
+        class_stats: training class counts, anything ``ltmm.core.class_stats.load_class_stats`` accepts.
+        num_classes: ``C``, checked against ``class_stats`` when given.
         label_smoothing: ``eps``. Default 0.0 (mmpretrain applies smoothing elsewhere; LiVT uses 0.1).
         loss_weight: multiplies the loss. Default 1.0.
         reduction: 'none', 'mean' or 'sum'. Default 'mean'.
     """
 
-    def __init__(self, class_stats, label_smoothing: float = 0.0, loss_weight: float = 1.0,
-                 reduction: str = 'mean') -> None:
-        super().__init__(class_stats, loss_weight=loss_weight, reduction=reduction)
+    def __init__(self, class_stats: ClassStatsLike, num_classes: Optional[int] = None, label_smoothing: float = 0.0,
+                 loss_weight: float = 1.0, reduction: str = 'mean') -> None:
+        super().__init__(class_stats, num_classes, loss_weight=loss_weight, reduction=reduction)
         if self.num_classes < 2:
-            raise ValueError(f'BalancedBCELoss needs at least 2 classes; class_stats from {self.source} has '
+            raise ValueError(f'BalancedBCELoss needs at least 2 classes; class_stats from {self.stats.source} has '
                              f'{self.num_classes}')
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f'label_smoothing must be in [0, 1), got {label_smoothing}')
         self.label_smoothing = float(label_smoothing)
 
-    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
-                avg_factor: Optional[float] = None, reduction_override: Optional[str] = None,
-                **kwargs) -> torch.Tensor:
-        """Args: cls_score (N, C) logits; label (N,) class indices or (N, C) soft labels; weight (N,) sample
-        weights; avg_factor: denominator of the mean; reduction_override: 'none', 'mean' or 'sum'."""
-        reduction = self.reduction_mode(reduction_override)
-        logits, target = self.prepare(cls_score, label)
-        loss = balanced_bce_loss(logits, target, self.log_prior(), self.label_smoothing)
-        return self.loss_weight * reduce_class_weighted(loss, weight, reduction, avg_factor)
+    def per_sample_loss(self, logits: torch.Tensor, target: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        return balanced_bce_loss(logits, target, self.log_prior(), self.label_smoothing)

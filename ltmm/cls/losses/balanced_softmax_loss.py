@@ -1,5 +1,8 @@
 """Balanced Softmax (Ren et al., "Balanced Meta-Softmax for Long-Tailed Visual Recognition", NeurIPS 2020)."""
-from ...registry import register_into
+from typing import Optional
+
+from ...core.class_stats import ClassStatsLike
+from ...core.registry import register_into
 from .logit_adjusted_loss import LogitAdjustedLoss
 
 
@@ -14,10 +17,12 @@ class BalancedSoftmaxLoss(LogitAdjustedLoss):
     Soft labels (mixup) give ``-sum_k y_k log softmax(z + log n)_k``. Normalisation: the batch mean.
 
     Args:
-        class_stats: training class counts, anything ``ltmm.class_stats.load_class_stats`` accepts.
+        class_stats: training class counts, anything ``ltmm.core.class_stats.load_class_stats`` accepts.
+        num_classes: ``C``, checked against ``class_stats`` when given.
         loss_weight: multiplies the loss. Default 1.0.
         reduction: 'none', 'mean' or 'sum'. Default 'mean'.
     """
 
-    def __init__(self, class_stats, loss_weight: float = 1.0, reduction: str = 'mean') -> None:
-        super().__init__(class_stats, tau=1.0, loss_weight=loss_weight, reduction=reduction)
+    def __init__(self, class_stats: ClassStatsLike, num_classes: Optional[int] = None, loss_weight: float = 1.0,
+                 reduction: str = 'mean') -> None:
+        super().__init__(class_stats, num_classes, tau=1.0, loss_weight=loss_weight, reduction=reduction)

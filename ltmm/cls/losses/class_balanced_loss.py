@@ -5,9 +5,10 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from ...registry import register_into
-from .reweighting import (ClassCountLoss, NORMALIZE_MODES, effective_number_weights, reduce_class_weighted,
-                          soft_cross_entropy)
+from ...core.class_stats import ClassStatsLike
+from ...core.registry import register_into
+from ...core.reweighting import effective_number_weights
+from .base import ClassificationLoss, check_choice, soft_cross_entropy
 
 LOSS_TYPES = ('softmax', 'sigmoid', 'focal')
 
@@ -25,7 +26,7 @@ def sigmoid_focal_per_sample(cls_score: torch.Tensor, target: torch.Tensor, gamm
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
-class ClassBalancedLoss(ClassCountLoss):
+class ClassBalancedLoss(ClassificationLoss):
     """Class-balanced (CB) loss: each sample's loss is weighted by ``w_y`` of its class,
     ``w_j = (1 - beta) / (1 - beta^n_j)`` rescaled so that ``sum_j w_j = C``.
 
@@ -44,7 +45,8 @@ class ClassBalancedLoss(ClassCountLoss):
     Soft labels (mixup) use ``w = sum_k y_k w_k`` and the soft targets. A zero count raises a ValueError.
 
     Args:
-        class_stats: training class counts, anything ``ltmm.class_stats.load_class_stats`` accepts.
+        class_stats: training class counts, anything ``ltmm.core.class_stats.load_class_stats`` accepts.
+        num_classes: ``C``, checked against ``class_stats`` when given.
         beta: effective-number hyper-parameter in [0, 1). Default 0.9999 (the official CIFAR-LT scripts).
         loss_type: 'softmax' (default), 'sigmoid' or 'focal'.
         gamma: focusing parameter of 'focal'. Default 1.0 (official).
@@ -53,34 +55,25 @@ class ClassBalancedLoss(ClassCountLoss):
         reduction: 'none', 'mean' or 'sum'. Default 'mean'.
     """
 
-    def __init__(self, class_stats, beta: float = 0.9999, loss_type: str = 'softmax', gamma: float = 1.0,
-                 loss_weight: float = 1.0, normalize: str = 'batch', reduction: str = 'mean') -> None:
-        super().__init__(class_stats, loss_weight=loss_weight, reduction=reduction)
-        if loss_type not in LOSS_TYPES:
-            raise ValueError(f'loss_type must be one of {LOSS_TYPES}, got {loss_type!r}')
-        if normalize not in NORMALIZE_MODES:
-            raise ValueError(f'normalize must be one of {NORMALIZE_MODES}, got {normalize!r}')
+    def __init__(self, class_stats: ClassStatsLike, num_classes: Optional[int] = None, beta: float = 0.9999,
+                 loss_type: str = 'softmax', gamma: float = 1.0, loss_weight: float = 1.0, normalize: str = 'batch',
+                 reduction: str = 'mean') -> None:
+        super().__init__(class_stats, num_classes, loss_weight=loss_weight, reduction=reduction, normalize=normalize)
+        check_choice('loss_type', loss_type, LOSS_TYPES)
         if gamma < 0:
             raise ValueError(f'gamma must be >= 0, got {gamma}')
         self.beta = float(beta)
         self.loss_type = loss_type
         self.gamma = float(gamma)
-        self.normalize = normalize
-        self.register_buffer('class_weight', effective_number_weights(self.class_counts, self.beta),
-                             persistent=False)
+        self.register_buffer('cb_weight', effective_number_weights(self.class_counts, self.beta), persistent=False)
 
-    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
-                avg_factor: Optional[float] = None, reduction_override: Optional[str] = None,
-                **kwargs) -> torch.Tensor:
-        """Args: cls_score (N, C) logits; label (N,) class indices or (N, C) soft labels; weight (N,) sample
-        weights; avg_factor: denominator of the mean under ``normalize='batch'``; reduction_override."""
-        reduction = self.reduction_mode(reduction_override)
-        logits, target = self.prepare(cls_score, label)
-        sample_class_weight = (target * self.class_weight).sum(dim=1)
+    @property
+    def class_weight(self) -> torch.Tensor:
+        """The class-balanced weights ``w`` (C,)."""
+        return self.cb_weight
+
+    def per_sample_loss(self, logits: torch.Tensor, target: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
         if self.loss_type == 'softmax':
-            loss = soft_cross_entropy(logits, target, self.class_weight)
-        else:
-            gamma = self.gamma if self.loss_type == 'focal' else 0.0
-            loss = sample_class_weight * sigmoid_focal_per_sample(logits, target, gamma)
-        return self.loss_weight * reduce_class_weighted(loss, weight, reduction, avg_factor, self.normalize,
-                                                        sample_class_weight)
+            return soft_cross_entropy(logits, target, self.class_weight)
+        gamma = self.gamma if self.loss_type == 'focal' else 0.0
+        return (target * self.class_weight).sum(dim=1) * sigmoid_focal_per_sample(logits, target, gamma)

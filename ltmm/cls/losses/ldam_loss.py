@@ -1,11 +1,12 @@
 """LDAM: label-distribution-aware margin loss (Cao et al., "Learning Imbalanced Datasets with Label-Distribution-Aware
-Margin Loss", NeurIPS 2019), with deferred re-weighting (DRW) through :class:`ltmm.engine.hooks.DRWHook`."""
+Margin Loss", NeurIPS 2019), with its deferred re-weighting (DRW, :class:`DeferredReweighting`)."""
 from typing import Optional
 
 import torch
 
-from ...registry import register_into
-from .reweighting import ClassCountLoss, NORMALIZE_MODES, reduce_class_weighted, soft_cross_entropy
+from ...core.class_stats import ClassStatsLike
+from ...core.registry import register_into
+from .base import ClassificationLoss, soft_cross_entropy
 
 
 def ldam_margins(counts: torch.Tensor, max_m: float = 0.5) -> torch.Tensor:
@@ -42,7 +43,7 @@ def ldam_loss(cls_score: torch.Tensor, target: torch.Tensor, margins: torch.Tens
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
-class LDAMLoss(ClassCountLoss):
+class LDAMLoss(ClassificationLoss):
     """LDAM loss: ``L = -log softmax(s * (z - m_y e_y))_y`` on cosine logits ``z``, weighted by ``w_y``.
 
     ``m_j = max_m * n_j^(-1/4) / max_k n_k^(-1/4)``. Official code: kaidic/LDAM-DRW ``losses.py`` (``max_m=0.5``,
@@ -50,53 +51,36 @@ class LDAMLoss(ClassCountLoss):
     ``CosineClsHead(scale=1.0)``. A head that already multiplies by ``s`` (RIDE's form) is equivalent with
     ``s=1`` and ``max_m`` multiplied by the head's scale.
 
-    Class weights ``w`` are all ones until :class:`ltmm.engine.hooks.DRWHook` sets effective-number weights at its
-    milestone epoch (DRW: ``betas = [0, 0.9999]``, switched at epoch 160 of 200 on CIFAR-LT); ``set_class_weight``
-    is the interface. Normalisation follows the official ``F.cross_entropy(weight=w)``: ``sum_i w_{y_i} l_i /
-    sum_i w_{y_i}`` (``normalize='sum_weights'``, which ignores mmpretrain's ``avg_factor`` for the mean); with all
-    ones this is the batch mean. ``normalize='batch'`` divides by ``avg_factor`` (N) instead. Soft labels (mixup)
-    give the expected loss over the target distribution (see :func:`ldam_loss`). A zero count raises a ValueError.
+    Class weights ``w``: all ones without ``drw``; with ``drw=dict(start_epoch=160, beta=0.9999)`` (the official
+    CIFAR-LT rule, 200 epochs) they switch to effective-number weights at ``start_epoch`` (see
+    :class:`DeferredReweighting`; ``LossEpochHook`` tells the loss the epoch). Normalisation follows the official
+    ``F.cross_entropy(weight=w)``: ``sum_i w_{y_i} l_i / sum_i w_{y_i}`` (``normalize='sum_weights'``, which ignores
+    mmpretrain's ``avg_factor`` for the mean); with all ones this is the batch mean. ``normalize='batch'`` divides
+    by ``avg_factor`` (N) instead. Soft labels (mixup) give the expected loss over the target distribution (see
+    :func:`ldam_loss`). A zero count raises a ValueError.
 
     Args:
-        class_stats: training class counts, anything ``ltmm.class_stats.load_class_stats`` accepts.
+        class_stats: training class counts, anything ``ltmm.core.class_stats.load_class_stats`` accepts.
+        num_classes: ``C``, checked against ``class_stats`` when given (``CosineClsHead`` fills it in).
         max_m: the largest margin (rarest class). Default 0.5.
         s: logit scale applied inside the loss. Default 30.0.
+        drw: deferred re-weighting, ``dict(start_epoch=..., beta=0.9999)``; None (default) never re-weights.
         loss_weight: multiplies the loss. Default 1.0.
         normalize: 'sum_weights' (official) or 'batch'.
         reduction: 'none', 'mean' or 'sum'. Default 'mean'.
     """
+    supports_drw = True
 
-    def __init__(self, class_stats, max_m: float = 0.5, s: float = 30.0, loss_weight: float = 1.0,
-                 normalize: str = 'sum_weights', reduction: str = 'mean') -> None:
-        super().__init__(class_stats, loss_weight=loss_weight, reduction=reduction)
+    def __init__(self, class_stats: ClassStatsLike, num_classes: Optional[int] = None, max_m: float = 0.5,
+                 s: float = 30.0, drw: Optional[dict] = None, loss_weight: float = 1.0, normalize: str = 'sum_weights',
+                 reduction: str = 'mean') -> None:
+        super().__init__(class_stats, num_classes, loss_weight=loss_weight, reduction=reduction, normalize=normalize,
+                         drw=drw)
         if max_m < 0 or s <= 0:
             raise ValueError(f'LDAMLoss needs max_m >= 0 and s > 0, got max_m={max_m}, s={s}')
-        if normalize not in NORMALIZE_MODES:
-            raise ValueError(f'normalize must be one of {NORMALIZE_MODES}, got {normalize!r}')
         self.max_m = float(max_m)
         self.s = float(s)
-        self.normalize = normalize
         self.register_buffer('margins', ldam_margins(self.class_counts, self.max_m), persistent=False)
-        self.register_buffer('class_weight', torch.ones_like(self.class_counts), persistent=False)
 
-    def set_class_weight(self, class_weight: Optional[torch.Tensor]) -> None:
-        """Set the per-class weights ``w`` (C,) (DRW); None restores all ones."""
-        if class_weight is None:
-            self.class_weight.fill_(1.0)
-            return
-        class_weight = torch.as_tensor(class_weight, dtype=torch.float32)
-        if class_weight.shape != self.class_weight.shape:
-            raise ValueError(f'class_weight must have shape {tuple(self.class_weight.shape)}, got '
-                             f'{tuple(class_weight.shape)}')
-        self.class_weight.copy_(class_weight)
-
-    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
-                avg_factor: Optional[float] = None, reduction_override: Optional[str] = None,
-                **kwargs) -> torch.Tensor:
-        """Args: cls_score (N, C) cosine logits; label (N,) class indices or (N, C) soft labels; weight (N,)
-        sample weights; avg_factor: denominator of the mean under ``normalize='batch'``; reduction_override."""
-        reduction = self.reduction_mode(reduction_override)
-        logits, target = self.prepare(cls_score, label)
-        loss = ldam_loss(logits, target, self.margins, self.s, self.class_weight, hard=label.dim() == 1)
-        return self.loss_weight * reduce_class_weighted(loss, weight, reduction, avg_factor, self.normalize,
-                                                        (target * self.class_weight).sum(dim=1))
+    def per_sample_loss(self, logits: torch.Tensor, target: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        return ldam_loss(logits, target, self.margins, self.s, self.class_weight, hard=label.dim() == 1)

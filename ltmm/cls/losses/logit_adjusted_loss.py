@@ -3,8 +3,9 @@ from typing import Optional
 
 import torch
 
-from ...registry import register_into
-from .reweighting import ClassCountLoss, reduce_class_weighted, soft_cross_entropy
+from ...core.class_stats import ClassStatsLike
+from ...core.registry import register_into
+from .base import ClassificationLoss, soft_cross_entropy
 
 
 def logit_adjusted_loss(cls_score: torch.Tensor, target: torch.Tensor, log_prior: torch.Tensor,
@@ -21,7 +22,7 @@ def logit_adjusted_loss(cls_score: torch.Tensor, target: torch.Tensor, log_prior
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
-class LogitAdjustedLoss(ClassCountLoss):
+class LogitAdjustedLoss(ClassificationLoss):
     """Logit-adjusted loss: ``L = -log softmax(z + tau * log pi)_y``.
 
     Training adds the scaled log prior to every logit; prediction uses the raw logits, which then estimate the
@@ -35,22 +36,17 @@ class LogitAdjustedLoss(ClassCountLoss):
 
     Args:
         class_stats: training class counts, anything ``load_class_stats`` accepts; ``pi_j = n_j / sum_k n_k``.
+        num_classes: ``C``, checked against ``class_stats`` when given.
         tau: adjustment strength. Default 1.0 (official); 0 gives plain cross-entropy.
         loss_weight: multiplies the loss. Default 1.0.
         reduction: 'none', 'mean' or 'sum'. Default 'mean'.
     """
 
-    def __init__(self, class_stats, tau: float = 1.0, loss_weight: float = 1.0, reduction: str = 'mean') -> None:
-        super().__init__(class_stats, loss_weight=loss_weight, reduction=reduction)
+    def __init__(self, class_stats: ClassStatsLike, num_classes: Optional[int] = None, tau: float = 1.0,
+                 loss_weight: float = 1.0, reduction: str = 'mean') -> None:
+        super().__init__(class_stats, num_classes, loss_weight=loss_weight, reduction=reduction)
         self.tau = float(tau)
 
-    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
-                avg_factor: Optional[float] = None, reduction_override: Optional[str] = None,
-                **kwargs) -> torch.Tensor:
-        """Args: cls_score (N, C) logits; label (N,) class indices or (N, C) soft labels; weight (N,) sample
-        weights; avg_factor: denominator of the mean; reduction_override: 'none', 'mean' or 'sum'."""
-        reduction = self.reduction_mode(reduction_override)
-        logits, target = self.prepare(cls_score, label)
-        loss = logit_adjusted_loss(logits, target, self.log_prior(), self.tau)
-        return self.loss_weight * reduce_class_weighted(loss, weight, reduction, avg_factor)
+    def per_sample_loss(self, logits: torch.Tensor, target: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        return logit_adjusted_loss(logits, target, self.log_prior(), self.tau)
 

@@ -1,13 +1,13 @@
 """RIDE loss: per-expert LDAM-DRW plus a distribution-aware diversity term."""
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
-from ...class_stats import ClassStatsLike
-from ...registry import register_into
+from ...core.class_stats import ClassStatsLike
+from ...core.registry import register_into
+from .base import ClassificationLoss
 from .ldam_loss import ldam_margins
-from .reweighting import ClassCountLoss
 
 
 def diversity_temperatures(counts, reweight_factor: float = 0.05) -> torch.Tensor:
@@ -25,67 +25,69 @@ def diversity_temperatures(counts, reweight_factor: float = 0.05) -> torch.Tenso
     return t.float()
 
 
-def ride_loss(expert_logits: torch.Tensor, target: torch.Tensor, margins: torch.Tensor, s: float,
-              class_weight: Optional[torch.Tensor], temperature: torch.Tensor, base_loss_factor: float = 1.0,
-              diversity_factor: float = -0.2) -> torch.Tensor:
-    """RIDE's training loss, summed over the ``K`` experts (frank-xwang/RIDE-LongTailRecognition ``RIDELoss``).
+def ride_loss_terms(expert_logits: torch.Tensor, target: torch.Tensor, margins: torch.Tensor, s: float,
+                    class_weight: Optional[torch.Tensor], temperature: torch.Tensor, base_loss_factor: float = 1.0,
+                    diversity_factor: float = -0.2) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample terms of RIDE's training loss (frank-xwang/RIDE-LongTailRecognition ``RIDELoss``), each summed over
+    the ``K`` experts. For sample i with expert logits ``z_ik`` (already scaled by ``s``) and the expert mean
+    ``z_bar_i``::
 
-    For each expert ``k`` with logits ``z_k`` (already scaled by ``s``) and the expert mean ``z_bar``::
+        ldam_i = base_loss_factor * w_{y_i} * sum_k CE(z_ik - s * m_{y_i} * onehot(y_i), y_i)        # LDAM (+ DRW)
+        div_i  = diversity_factor * mean(T)^2 * sum_k KL(softmax(z_bar_i / T).detach() || softmax(z_ik / T))
 
-        L_k = base_loss_factor * CE_w(z_k - s * m_y * onehot(y), y)                    # LDAM (+ DRW weights w)
-              + diversity_factor * mean(T)^2 * KL(softmax(z_bar / T).detach() || softmax(z_k / T))
-
-    ``CE_w`` is PyTorch's weighted mean (divided by ``sum_i w_{y_i}``; by N without weights); the KL is averaged
-    over the batch (``batchmean``). With ``diversity_factor = 0`` the LDAM term uses ``z_bar`` for every expert, as
-    the official code does.
+    RIDE's loss is ``sum_i ldam_i / sum_i w_{y_i} + sum_i div_i / N``: each expert's LDAM term is PyTorch's
+    weighted-mean cross-entropy, each KL term is averaged over the batch (``batchmean``), and the experts' terms
+    are summed. With ``diversity_factor = 0`` the LDAM term uses ``z_bar`` for every expert, as the official code.
 
     Args:
         expert_logits: (N, K, C) expert logits, each already multiplied by ``s``.
         target: (N,) class indices.
         margins: (C,) LDAM margins ``m_j``.
         s: the logit scale, so the target logit is lowered by ``s * m_y``.
-        class_weight: (C,) DRW class weights, or None.
+        class_weight: (C,) DRW class weights ``w``, or None.
         temperature: the diversity temperature, a scalar or (C,) per-class tensor.
         base_loss_factor: weight of the LDAM terms.
         diversity_factor: weight of the KL terms; negative (RIDE) pushes experts away from the ensemble.
+
+    Returns:
+        ``ldam`` and ``div``, both (N,).
     """
     if expert_logits.dim() != 3:
         raise ValueError(f'expected expert logits of shape (N, K, C), got {tuple(expert_logits.shape)}')
     logits = expert_logits.float()
     mean_logits = logits.mean(dim=1)
-    onehot = F.one_hot(target, logits.size(-1)).to(logits.dtype)
+    onehot = F.one_hot(target, logits.size(-1)).to(logits.dtype).unsqueeze(1)
     temperature = temperature.to(logits)
+    base = mean_logits.unsqueeze(1).expand_as(logits) if diversity_factor == 0 else logits
+    cross_entropy = -(F.log_softmax(base - s * margins.to(logits) * onehot, dim=-1) * onehot).sum(dim=(1, 2))
+    if class_weight is not None:
+        cross_entropy = cross_entropy * class_weight.to(logits)[target]
     with torch.no_grad():
-        ensemble = F.softmax(mean_logits / temperature, dim=1)
-    loss = logits.new_zeros(())
-    for k in range(logits.size(1)):
-        z = logits[:, k]
-        base = mean_logits if diversity_factor == 0 else z
-        loss = loss + base_loss_factor * F.cross_entropy(base - s * margins.to(z) * onehot, target,
-                                                         weight=class_weight)
-        kl = F.kl_div(F.log_softmax(z / temperature, dim=1), ensemble, reduction='batchmean')
-        loss = loss + diversity_factor * temperature.mean() ** 2 * kl
-    return loss
+        ensemble = F.softmax(mean_logits / temperature, dim=1).unsqueeze(1).expand_as(logits)
+    kl = F.kl_div(F.log_softmax(logits / temperature, dim=-1), ensemble, reduction='none').sum(dim=(1, 2))
+    return base_loss_factor * cross_entropy, diversity_factor * temperature.mean() ** 2 * kl
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
-class RIDELoss(ClassCountLoss):
+class RIDELoss(ClassificationLoss):
     """RIDE loss (Wang et al., "Long-tailed Recognition by Routing Diverse Distribution-Aware Experts", ICLR 2021),
-    for the (N, K, C) expert logits of ``MultiExpertClsHead``; see :func:`ride_loss` for the formula.
+    for the (N, K, C) expert logits of ``MultiExpertClsHead``; see :func:`ride_loss_terms` for the formula.
 
-    Deferred re-weighting, driven by ``DRWHook`` through :meth:`set_class_weight` like ``LDAMLoss``: before the
-    hook's milestone the LDAM terms are unweighted and the diversity temperature is ``T0``; from it on they use the
-    hook's class-balanced weights (``CB(0.9999)``, sum = C) and the temperature becomes per class,
-    ``T_c = T0 * t_c`` (:func:`diversity_temperatures`). This is the official ``epoch > reweight_epoch`` switch
-    (1-indexed epochs), i.e. ``DRWHook(milestone=reweight_epoch)``: 160 of 200 epochs on CIFAR-100-LT, 80 on
-    ImageNet-LT / iNaturalist. Without ``DRWHook`` the loss never re-weights.
+    Deferred re-weighting as ``LDAMLoss`` (``drw``, :class:`DeferredReweighting`): before ``start_epoch`` the LDAM
+    terms are unweighted and the diversity temperature is ``T0``; from it on they use the class-balanced weights
+    (``CB(0.9999)``, sum = C) and the temperature becomes per class, ``T_c = T0 * t_c``
+    (:func:`diversity_temperatures`). This is the official ``epoch > reweight_epoch`` switch (1-indexed epochs),
+    i.e. ``drw=dict(start_epoch=reweight_epoch)``: 160 of 200 epochs on CIFAR-100-LT, 80 on ImageNet-LT /
+    iNaturalist. Without ``drw`` the loss never re-weights.
 
-    Normalisation (as the official code): each expert's LDAM term is PyTorch's weighted-mean cross-entropy
-    (divided by ``sum_i w_{y_i}``), each KL term is divided by the batch size, and the expert terms are summed (not
-    averaged); ``avg_factor`` is therefore not used.
+    Normalisation (as the official code): the LDAM terms are divided by ``sum_i w_{y_i}`` (PyTorch's weighted
+    mean; ``normalize='sum_weights'``), the KL terms by ``avg_factor`` (the batch size ``MultiExpertClsHead``
+    passes), and the experts' terms are summed, not averaged. Per-sample ``weight`` multiplies both terms (and the
+    LDAM denominator); ``reduction='none'`` returns ``ldam_i + div_i``.
 
     Args:
-        class_stats: training class counts (see :mod:`ltmm.class_stats`); every class needs an image.
+        class_stats: training class counts (see :mod:`ltmm.core.class_stats`); every class needs an image.
+        num_classes: ``C``, checked against ``class_stats`` when given (``MultiExpertClsHead`` fills it in).
         max_m: the largest LDAM margin (rarest class). Default 0.5.
         s: scale of the expert logits (the head's ``scale``), so the margin on the scaled logits is ``s * m``.
             Default 30.0.
@@ -95,15 +97,20 @@ class RIDELoss(ClassCountLoss):
         reweight_factor: ``f`` of the distribution-aware temperature. Default 0.05 (CIFAR); ImageNet-LT uses 0.02,
             iNaturalist 0.015.
         base_diversity_temperature: ``T0``. Default 1.0.
+        drw: deferred re-weighting, ``dict(start_epoch=..., beta=0.9999)``; None (default) never re-weights.
         loss_weight: multiplies the loss. Default 1.0.
+        reduction: 'none', 'mean' or 'sum'. Default 'mean'.
     """
     multi_expert = True
+    supports_drw = True
+    logit_shape = ('N', 'K', 'C')
 
-    def __init__(self, class_stats: ClassStatsLike, max_m: float = 0.5, s: float = 30.0,
-                 base_loss_factor: float = 1.0, additional_diversity_factor: float = -0.2,
-                 reweight_factor: float = 0.05, base_diversity_temperature: float = 1.0,
-                 loss_weight: float = 1.0) -> None:
-        super().__init__(class_stats, loss_weight=loss_weight)
+    def __init__(self, class_stats: ClassStatsLike, num_classes: Optional[int] = None, max_m: float = 0.5,
+                 s: float = 30.0, base_loss_factor: float = 1.0, additional_diversity_factor: float = -0.2,
+                 reweight_factor: float = 0.05, base_diversity_temperature: float = 1.0, drw: Optional[dict] = None,
+                 loss_weight: float = 1.0, reduction: str = 'mean') -> None:
+        super().__init__(class_stats, num_classes, loss_weight=loss_weight, reduction=reduction,
+                         normalize='sum_weights', drw=drw)
         if max_m < 0 or s <= 0 or base_diversity_temperature <= 0:
             raise ValueError(f'RIDELoss needs max_m >= 0, s > 0 and base_diversity_temperature > 0, got '
                              f'max_m={max_m}, s={s}, base_diversity_temperature={base_diversity_temperature}')
@@ -114,33 +121,24 @@ class RIDELoss(ClassCountLoss):
         self.register_buffer('margins', ldam_margins(self.class_counts, max_m), persistent=False)
         self.register_buffer('drw_temperature', self.base_diversity_temperature
                              * diversity_temperatures(self.class_counts, reweight_factor), persistent=False)
-        self.class_weight: Optional[torch.Tensor] = None
 
-    def set_class_weight(self, class_weight: Optional[torch.Tensor]) -> None:
-        """DRW switch: per-class weights (C,) turn re-weighting (and the per-class temperature) on, None off."""
-        if class_weight is not None:
-            class_weight = torch.as_tensor(class_weight, dtype=torch.float32, device=self.class_counts.device)
-            if class_weight.shape != self.class_counts.shape:
-                raise ValueError(f'class_weight must have shape {tuple(self.class_counts.shape)}, got '
-                                 f'{tuple(class_weight.shape)}')
-        self.class_weight = class_weight
+    def temperature(self) -> torch.Tensor:
+        """The diversity temperature in force: ``T0``, or the per-class ``T0 * t_c`` once DRW is active."""
+        base = self.drw_temperature.new_tensor(self.base_diversity_temperature)
+        return base if self.drw is None else torch.where(self.drw.active, self.drw_temperature, base)
 
     def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
                 avg_factor: Optional[float] = None, reduction_override: Optional[str] = None,
                 **kwargs) -> torch.Tensor:
-        """``cls_score``: (N, K, C) expert logits; ``label``: (N,) class indices. ``avg_factor`` is ignored (see
-        the class docstring); per-sample ``weight`` and reductions other than 'mean' are not supported."""
-        if weight is not None or reduction_override not in (None, 'mean'):
-            raise ValueError('RIDELoss supports neither per-sample weights nor reductions other than "mean"')
-        if cls_score.dim() != 3 or cls_score.size(2) != self.num_classes:
-            raise ValueError(f'RIDELoss: cls_score must be (N, K, C) expert logits with C = {self.num_classes} '
-                             f'(class_stats from {self.source}), got {tuple(cls_score.shape)}')
+        """``cls_score``: (N, K, C) expert logits; ``label``: (N,) class indices; ``weight``: (N,) sample weights;
+        ``avg_factor``: the KL terms' denominator (the batch size); ``reduction_override``."""
         if label.dim() != 1 or label.is_floating_point():
             raise ValueError(f'RIDELoss needs (N,) integer class indices, got shape {tuple(label.shape)} and dtype '
                              f'{label.dtype}')
-        if self.class_weight is None:
-            class_weight, temperature = None, torch.tensor(self.base_diversity_temperature)
-        else:
-            class_weight, temperature = self.class_weight.to(cls_score.device), self.drw_temperature
-        return self.loss_weight * ride_loss(cls_score, label.long(), self.margins, self.s, class_weight, temperature,
-                                            self.base_loss_factor, self.additional_diversity_factor)
+        reduction = self.reduction_mode(reduction_override)
+        logits, target = self.prepare(cls_score, label)
+        ldam, diversity = ride_loss_terms(logits, label.long(), self.margins, self.s, self.class_weight,
+                                          self.temperature(), self.base_loss_factor,
+                                          self.additional_diversity_factor)
+        return self.loss_weight * (self.reduce(ldam, target, weight, reduction, avg_factor)
+                                   + self.reduce(diversity, target, weight, reduction, avg_factor, normalize='batch'))

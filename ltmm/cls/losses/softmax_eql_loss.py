@@ -4,8 +4,9 @@ from typing import Optional
 
 import torch
 
-from ...registry import register_into
-from .reweighting import ClassCountLoss, reduce_class_weighted, soft_cross_entropy
+from ...core.class_stats import ClassStatsLike
+from ...core.registry import register_into
+from .base import ClassificationLoss, soft_cross_entropy
 
 MASKED_LOGIT = -1e7  # the official value; finite, so that 0 * log_softmax stays 0 for soft labels
 
@@ -27,7 +28,7 @@ def softmax_eql_loss(cls_score: torch.Tensor, target: torch.Tensor, tail: torch.
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
-class SoftmaxEQLLoss(ClassCountLoss):
+class SoftmaxEQLLoss(ClassificationLoss):
     """Softmax equalization loss: ``L = -log(exp(z_y) / sum_j w_j exp(z_j))`` with
     ``w_j = 1 - beta_j * T_lambda(f_j) * (1 - y_j)``, ``beta_j ~ Bernoulli(gamma)`` drawn per sample and class,
     ``T_lambda(f) = [f <= lambda]`` on the class frequency ``f_j = n_j / sum_k n_k``.
@@ -43,16 +44,17 @@ class SoftmaxEQLLoss(ClassCountLoss):
     Soft labels (mixup): every class with a positive target keeps its logit; the loss is the soft cross-entropy.
 
     Args:
-        class_stats: training class counts, anything ``ltmm.class_stats.load_class_stats`` accepts.
+        class_stats: training class counts, anything ``ltmm.core.class_stats.load_class_stats`` accepts.
+        num_classes: ``C``, checked against ``class_stats`` when given.
         lambda_: frequency threshold ``lambda`` of the tail classes. Default 4.3e-4 (ImageNet-LT).
         ignore_prob: ``gamma``, probability of removing a tail negative. Default 0.9.
         loss_weight: multiplies the loss. Default 1.0.
         reduction: 'none', 'mean' or 'sum'. Default 'mean'.
     """
 
-    def __init__(self, class_stats, lambda_: float = 4.3e-4, ignore_prob: float = 0.9, loss_weight: float = 1.0,
-                 reduction: str = 'mean') -> None:
-        super().__init__(class_stats, loss_weight=loss_weight, reduction=reduction, allow_zero=True)
+    def __init__(self, class_stats: ClassStatsLike, num_classes: Optional[int] = None, lambda_: float = 4.3e-4,
+                 ignore_prob: float = 0.9, loss_weight: float = 1.0, reduction: str = 'mean') -> None:
+        super().__init__(class_stats, num_classes, loss_weight=loss_weight, reduction=reduction, allow_zero=True)
         if not 0.0 <= ignore_prob <= 1.0:
             raise ValueError(f'ignore_prob must be in [0, 1], got {ignore_prob}')
         if lambda_ < 0:
@@ -62,12 +64,5 @@ class SoftmaxEQLLoss(ClassCountLoss):
         freq = self.class_counts / self.class_counts.sum().clamp_min(1.0)
         self.register_buffer('tail', freq <= self.lambda_, persistent=False)
 
-    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
-                avg_factor: Optional[float] = None, reduction_override: Optional[str] = None,
-                **kwargs) -> torch.Tensor:
-        """Args: cls_score (N, C) logits; label (N,) class indices or (N, C) soft labels; weight (N,) sample
-        weights; avg_factor: denominator of the mean; reduction_override: 'none', 'mean' or 'sum'."""
-        reduction = self.reduction_mode(reduction_override)
-        logits, target = self.prepare(cls_score, label)
-        loss = softmax_eql_loss(logits, target, self.tail, self.ignore_prob)
-        return self.loss_weight * reduce_class_weighted(loss, weight, reduction, avg_factor)
+    def per_sample_loss(self, logits: torch.Tensor, target: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        return softmax_eql_loss(logits, target, self.tail, self.ignore_prob)

@@ -1,32 +1,20 @@
 """Many / medium / few-shot top-1 accuracy, as reported on ImageNet-LT, Places-LT, iNaturalist and CIFAR-LT.
 
-Classes are grouped by their *training* image count ``n``: many-shot ``n > many_thr``, few-shot ``n < few_thr``,
-medium-shot otherwise (``few_thr <= n <= many_thr``), with the defaults 100 and 20 of classifier-balancing's
-``shot_acc`` (Kang et al., ICLR 2020) and RIDE / SADE. Each group's accuracy is the mean of its classes' accuracies;
-``all`` is the mean over all evaluated classes (on a balanced test set, top-1 accuracy). Note that MiSLAS reports
-head/medium/tail over fixed index ranges of frequency-sorted classes, not these thresholds.
+Classes are grouped by their *training* image count ``n`` (:func:`ltmm.core.splits.shot_groups`): many-shot
+``n > many_thr``, few-shot ``n < few_thr``, medium-shot otherwise, with the defaults 100 and 20 of
+classifier-balancing's ``shot_acc`` (Kang et al., ICLR 2020) and RIDE / SADE. Each group's accuracy is the mean of its
+classes' accuracies; ``all`` is the mean over all evaluated classes (on a balanced test set, top-1 accuracy).
 """
-import os
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import MMLogger
 
-from ..class_stats import ClassStatsLike, load_class_stats
-from ..registry import register_into
-from ..visualization.per_class import plot_per_class, save_per_class
-
-SHOT_GROUPS = ('many', 'medium', 'few')
-
-
-def shot_groups(train_counts: Sequence[int], many_thr: int = 100, few_thr: int = 20) -> np.ndarray:
-    """Group name of each class: 'many' if n > many_thr, 'few' if n < few_thr, else 'medium'."""
-    if few_thr > many_thr:
-        raise ValueError(f'few_thr ({few_thr}) must not exceed many_thr ({many_thr})')
-    n = np.asarray(train_counts)
-    return np.where(n > many_thr, 'many', np.where(n < few_thr, 'few', 'medium'))
+from ...core.class_stats import ClassStatsLike, load_class_stats
+from ...core.per_class import RECORDS, export_per_class
+from ...core.registry import register_into
+from ...core.splits import GROUPS, SHOT_FEW_THR, SHOT_MANY_THR, shot_groups
 
 
 @register_into('METRICS', scopes=('mmpretrain',))
@@ -37,18 +25,18 @@ class ShotAccuracy(BaseMetric):
     (instance-level accuracy). A group with no evaluated class reports -1.0.
 
     Args:
-        class_stats: training statistics (see :mod:`ltmm.class_stats`); the ``image_count`` is ``n``.
+        class_stats: training statistics (see :mod:`ltmm.core.class_stats`); the ``image_count`` is ``n``.
         many_thr: many-shot classes have more than this many training images (100).
         few_thr: few-shot classes have fewer than this many training images (20).
         plot_dir: where ``per_class_accuracy.png`` (accuracy against training count) and ``per_class_accuracy.json``
-            (:mod:`ltmm.visualization.per_class` format, read by ``tools/analysis/plot_per_class.py`` and
-            ``summarize.py``) are written: None for the current run's log folder, '' for neither.
+            (:mod:`ltmm.core.per_class` format, read by ``tools/analysis/plot_per_class.py`` and ``summarize.py``)
+            are written: None for the current run's log folder, '' for neither.
         collect_device: 'cpu' or 'gpu', for gathering results across ranks.
         prefix: metric key prefix (default ``shot``).
     """
     default_prefix = 'shot'
 
-    def __init__(self, class_stats: ClassStatsLike, many_thr: int = 100, few_thr: int = 20,
+    def __init__(self, class_stats: ClassStatsLike, many_thr: int = SHOT_MANY_THR, few_thr: int = SHOT_FEW_THR,
                  plot_dir: Optional[str] = None, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.stats = load_class_stats(class_stats, allow_zero=True)
@@ -74,22 +62,9 @@ class ShotAccuracy(BaseMetric):
         np.divide(100.0 * correct, total, out=per_class, where=total > 0)
         metrics = {'top1': float(100.0 * correct.sum() / max(total.sum(), 1))}
         evaluated = total > 0
-        for group in SHOT_GROUPS + ('all',):
+        for group in GROUPS['shot'][::-1] + ('all',):
             sel = evaluated & ((self.groups == group) if group != 'all' else True)
             metrics[group] = float(per_class[sel].mean()) if sel.any() else -1.0
-        self._plot(per_class, metrics)
+        export_per_class(self.plot_dir, RECORDS['accuracy'].file, per_class, self.stats.image_count, self.groups,
+                         self.stats.classes, 'top-1 accuracy (%)', 'shot', metrics)
         return metrics
-
-    def _plot(self, per_class: np.ndarray, metrics: Dict[str, float]) -> None:
-        plot_dir = self.plot_dir
-        if plot_dir is None:
-            log_file = getattr(MMLogger.get_current_instance(), 'log_file', None)
-            plot_dir = os.path.dirname(log_file) if log_file else ''
-        if not plot_dir:
-            return
-        out = plot_per_class(per_class, self.stats.image_count, os.path.join(plot_dir, 'per_class_accuracy.png'),
-                             'top-1 accuracy (%)', self.groups, SHOT_GROUPS[::-1])
-        classes = self.stats.classes or [str(c) for c in range(self.stats.num_classes)]
-        save_per_class(os.path.join(plot_dir, 'per_class_accuracy.json'), per_class, self.stats.image_count,
-                       self.groups, classes, 'top-1 accuracy (%)', 'shot', SHOT_GROUPS[::-1], metrics)
-        MMLogger.get_current_instance().info(f'per-class accuracy plot written to {out} (and .json)')

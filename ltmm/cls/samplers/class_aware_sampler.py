@@ -5,7 +5,7 @@ from typing import Optional
 import numpy as np
 from torch.utils.data import Dataset
 
-from ...registry import register_into
+from ...core.registry import register_into
 from .base import ClassIndexSampler, EpochLength, cycle_permutations, positions_by_class
 
 

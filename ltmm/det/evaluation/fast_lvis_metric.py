@@ -1,4 +1,5 @@
-"""``FastLVISMetric``: mmdet's ``LVISMetric`` (same result keys) over :func:`ltmm.evaluation.evaluate_lvis`.
+"""``FastLVISMetric``: mmdet's ``LVISMetric`` (same result keys) over
+:func:`ltmm.det.evaluation.lvis_eval.evaluate_lvis`.
 
 What changes for the user: numbers identical to lvis-api, evaluation several times faster in less than half the
 memory (``tools/benchmarks/lvis_eval_speed.py``), predictions kept as compact arrays, no lvis-api needed (nor its
@@ -7,8 +8,6 @@ no-op ``params.imgIds`` and so scores every ground-truth image, counting the one
 AP is written as json + PNG (AP against training images, coloured rare / common / frequent).
 """
 import itertools
-import os
-import os.path as osp
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -18,9 +17,9 @@ from mmengine.fileio import dump, get_local_path, load
 from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
-from ..registry import register_into
-from ..visualization.per_class import plot_per_class, save_per_class
-from .lvis_eval import FREQUENCIES, run_lvis_eval
+from ...core.per_class import RECORDS, export_per_class
+from ...core.registry import register_into
+from .lvis_eval import run_lvis_eval
 
 DEFAULT_ITEMS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf')
 
@@ -118,7 +117,9 @@ class FastLVISMetric(BaseMetric):
                 if key in self.metric_items:
                     eval_results[f'{m}_{key}'] = float(f'{value:.3f}')
             logger.info(f'{m}: ' + '  '.join(f'{k} {v:.4f}' for k, v in out.summary.items()))
-            self._write_per_class(m, out, ap, logger)
+            export_per_class(self.per_class_dir, RECORDS[m].file, ap, out.image_count, out.frequency,
+                             out.cat_names, f'{m} AP', 'lvis', out.summary,
+                             title=f'per-class {m} AP vs training images (LVIS groups r / c / f)')
         return eval_results
 
     @staticmethod
@@ -157,20 +158,6 @@ class FastLVISMetric(BaseMetric):
         table = [['category', 'AP'] * (columns // 2)]
         table += [list(row) for row in itertools.zip_longest(*[cells[i::columns] for i in range(columns)])]
         logger.info('\n' + AsciiTable(table).table)
-
-    def _write_per_class(self, metric: str, out, ap: np.ndarray, logger: MMLogger) -> None:
-        folder = self.per_class_dir
-        if folder is None:
-            log_file = getattr(logger, 'log_file', None)
-            folder = osp.dirname(log_file) if log_file else ''
-        if not folder:
-            return
-        base = osp.join(folder, f'per_class_{metric}_ap')
-        save_per_class(base + '.json', ap, out.image_count, out.frequency, out.cat_names, f'{metric} AP', 'lvis',
-                       FREQUENCIES, out.summary)
-        plot_per_class(ap, out.image_count, base + '.png', f'{metric} AP', out.frequency, FREQUENCIES,
-                       title=f'per-class {metric} AP vs training images (LVIS groups r / c / f)')
-        logger.info(f'per-class {metric} AP written to {base}.json and {os.path.basename(base)}.png')
 
 
 def _as_dicts(columns: Dict[str, Any]) -> List[dict]:

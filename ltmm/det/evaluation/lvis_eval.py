@@ -40,7 +40,7 @@ IOU_THRS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoi
 REC_THRS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
 AREA_RNGS = np.array([[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]], dtype=float)
 AREA_LABELS = ('all', 'small', 'medium', 'large')
-FREQUENCIES = ('r', 'c', 'f')
+FREQUENCIES = ('r', 'c', 'f')  # LVIS's 'frequency' values (ltmm.core.splits.GROUPS['lvis']; no import: see the top)
 
 GtLike = Union[str, dict]
 ResultsLike = Union[str, List[dict], Dict[str, Any]]

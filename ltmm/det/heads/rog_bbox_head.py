@@ -9,7 +9,7 @@ from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from ...registry import register_into
+from ...core.registry import register_into
 
 
 @register_into('MODELS', scopes=('mmdet',))

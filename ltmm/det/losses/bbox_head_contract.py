@@ -1,5 +1,5 @@
-"""The mmdet bbox-head contract shared by ltmm's sigmoid classification losses, and the plain sigmoid
-cross-entropy they all reduce to.
+"""The mmdet bbox-head contract shared by ltmm's sigmoid classification losses (:class:`BBoxHeadContractLoss`), and
+the one-hot sigmoid cross-entropy sum they all build on (:func:`onehot_bce_sum`).
 
 mmdet 3.x's ``BBoxHead`` asks its ``loss_cls`` for the classifier width (``custom_cls_channels`` ->
 ``get_cls_channels``), for the test-time scores (``custom_cls_channels`` -> ``get_activation``, which must return
@@ -8,7 +8,7 @@ mmdet 3.x's ``BBoxHead`` asks its ``loss_cls`` for the classifier width (``custo
 softmax at test time (mmdet's own ``EQLV2Loss``, open-mmlab/mmdetection#11038).
 
 Two layouts exist:
-- ``objectness=True`` (EQLv2, ROG's sigmoid baseline, ``SigmoidCELoss``): C+1 logits; the last one is a trained,
+- ``objectness=True`` (EQLv2, ``SigmoidCELoss``, ROG's sigmoid baseline): C+1 logits; the last one is a trained,
   class-agnostic background/objectness logit, and a class score is ``p_c * (1 - p_bg)`` when ``test_with_obj``.
 - ``objectness=False`` (EQL v1, Federated loss): class logits only are trained; the background column returned by
   ``get_activation`` is a zero placeholder (what NMS drops).
@@ -21,8 +21,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-
-from ...registry import register_into
 
 
 def onehot_bce_sum(cls_score: Tensor, labels: Tensor, neg_weight: Optional[Tensor] = None,
@@ -48,7 +46,7 @@ def onehot_bce_sum(cls_score: Tensor, labels: Tensor, neg_weight: Optional[Tenso
     return total + ((pos_w * F.softplus(-z_pos) - neg_w * F.softplus(z_pos)) * has_pos).sum()
 
 
-class SigmoidClsLoss(nn.Module):
+class BBoxHeadContractLoss(nn.Module):
     """Base class: the bbox-head contract of a sigmoid classifier over ``num_classes`` foreground classes.
 
     Args:
@@ -117,27 +115,3 @@ class SigmoidClsLoss(nn.Module):
         else:
             acc_cls = logits.new_zeros(())
         return dict(acc_objectness=acc_obj, acc_classes=acc_cls)
-
-
-@register_into('MODELS', scopes=('mmdet',))
-class SigmoidCELoss(SigmoidClsLoss):
-    """Sigmoid cross-entropy over C+1 logits with an objectness column (the sigmoid baseline of EQLv2 and ROG,
-    EricZsy/ROG ``SigmoidCrossEntropyLoss``).
-
-    ``L = sum_ij BCEWithLogits(z_ij, y_ij) / N`` with one-hot targets over C+1 columns (a background RoI is positive
-    for column C); test scores ``p_c * (1 - p_bg)``. ``label_weights`` and ``avg_factor`` are ignored, as in the
-    official code.
-
-    Args:
-        num_classes: number of foreground classes C.
-        test_with_obj: multiply class scores by ``1 - p_bg`` at test time. Default True.
-        loss_weight: multiplier of the loss. Default 1.0.
-    """
-
-    def __init__(self, num_classes: int, test_with_obj: bool = True, loss_weight: float = 1.0):
-        super().__init__(num_classes, objectness=True, test_with_obj=test_with_obj, loss_weight=loss_weight)
-
-    def forward(self, cls_score: Tensor, labels: Tensor, label_weights: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None, reduction_override: Optional[str] = None) -> Tensor:
-        self.check_reduction(reduction_override)
-        return self.loss_weight * onehot_bce_sum(cls_score, labels) / max(cls_score.size(0), 1)

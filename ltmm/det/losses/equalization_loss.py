@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ...class_stats import ClassStatsLike, load_class_stats
-from ...registry import register_into
-from .sigmoid_cls_loss import SigmoidClsLoss, onehot_bce_sum
+from ...core.class_stats import ClassStatsLike, load_class_stats
+from ...core.registry import register_into
+from .bbox_head_contract import BBoxHeadContractLoss, onehot_bce_sum
 
 
 def eql_masked_negatives(cls_score: Tensor, labels: Tensor, tail_mask: Tensor) -> Tensor:
@@ -27,7 +27,7 @@ def eql_masked_negatives(cls_score: Tensor, labels: Tensor, tail_mask: Tensor) -
 
 
 @register_into('MODELS', scopes=('mmdet',))
-class EqualizationLoss(SigmoidClsLoss):
+class EqualizationLoss(BBoxHeadContractLoss):
     """EQL v1: sigmoid cross-entropy over C class logits (no background logit) in which foreground RoIs send no
     negative gradient to tail classes.
 
@@ -40,7 +40,7 @@ class EqualizationLoss(SigmoidClsLoss):
 
     Args:
         num_classes: number of foreground classes C.
-        class_stats: training class statistics (``ltmm.class_stats``); ``image_count`` and ``num_images`` give f_j.
+        class_stats: training class statistics (``ltmm.core.class_stats``); ``image_count`` and ``num_images`` give f_j.
             For LVIS the annotated training images are counted (99,388 in LVIS v1 train, as the official tables).
         lambda_: frequency threshold. 0.0011 for LVIS v1 (tztztztztz/eqlv2 config; 815 tail classes), 0.00177 for
             LVIS v0.5 (eql.detectron2; 915 classes).
@@ -51,7 +51,7 @@ class EqualizationLoss(SigmoidClsLoss):
                  loss_weight: float = 1.0):
         super().__init__(num_classes, objectness=False, loss_weight=loss_weight)
         stats = load_class_stats(class_stats, num_classes=num_classes, allow_zero=True)
-        freq = torch.as_tensor(stats.image_count, dtype=torch.float64) / stats.num_images
+        freq = torch.tensor(stats.image_count, dtype=torch.float64) / stats.num_images
         self.lambda_ = lambda_
         self.register_buffer('tail_mask', freq < lambda_, persistent=False)
 

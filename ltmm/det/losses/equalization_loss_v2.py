@@ -9,8 +9,8 @@ import torch
 from mmengine import dist
 from torch import Tensor
 
-from ...registry import register_into
-from .sigmoid_cls_loss import SigmoidClsLoss, onehot_bce_sum
+from ...core.registry import register_into
+from .bbox_head_contract import BBoxHeadContractLoss, onehot_bce_sum
 
 
 def eqlv2_weights(pos_neg: Tensor, gamma: float, mu: float, alpha: float) -> Tuple[Tensor, Tensor]:
@@ -37,7 +37,7 @@ def eqlv2_gradient_sums(cls_score: Tensor, labels: Tensor, pos_w: Tensor, neg_w:
 
 
 @register_into('MODELS', scopes=('mmdet',))
-class EqualizationLossV2(SigmoidClsLoss):
+class EqualizationLossV2(BBoxHeadContractLoss):
     """EQLv2: sigmoid cross-entropy over C+1 logits (the last is a class-agnostic objectness logit) whose positive
     and negative terms of class j are re-weighted from the ratio ``g_j`` of the positive to negative gradient
     magnitude class j has received so far.

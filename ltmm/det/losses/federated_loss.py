@@ -10,9 +10,9 @@ import torch
 from mmengine import dist
 from torch import Tensor
 
-from ...class_stats import ClassStatsLike, load_class_stats
-from ...registry import register_into
-from .sigmoid_cls_loss import SigmoidClsLoss, onehot_bce_sum
+from ...core.class_stats import ClassStatsLike, load_class_stats
+from ...core.registry import register_into
+from .bbox_head_contract import BBoxHeadContractLoss, onehot_bce_sum
 
 
 def federated_classes(labels: Tensor, class_weight: Tensor, num_sampled_classes: int,
@@ -40,7 +40,7 @@ def federated_classes(labels: Tensor, class_weight: Tensor, num_sampled_classes:
 
 
 @register_into('MODELS', scopes=('mmdet',))
-class FederatedLoss(SigmoidClsLoss):
+class FederatedLoss(BBoxHeadContractLoss):
     """Federated loss: sigmoid cross-entropy over the C class logits, counted only in the columns of one class
     subset per batch (the classes present plus classes sampled by frequency).
 
@@ -57,7 +57,7 @@ class FederatedLoss(SigmoidClsLoss):
 
     Args:
         num_classes: number of foreground classes C.
-        class_stats: training class statistics (``ltmm.class_stats``); ``image_count`` gives the sampling weights.
+        class_stats: training class statistics (``ltmm.core.class_stats``); ``image_count`` gives the sampling weights.
             A class with no training image is never drawn as a negative.
         num_sampled_classes: classes per batch, background included. Default 50 (``FED_LOSS_NUM_CLASSES``).
         freq_weight_power: exponent of the image count. Default 0.5 (``FED_LOSS_FREQ_WEIGHT_POWER``).
@@ -74,7 +74,7 @@ class FederatedLoss(SigmoidClsLoss):
         self.num_sampled_classes = num_sampled_classes
         self.freq_weight_power = freq_weight_power
         self.seed = seed
-        self.register_buffer('class_weight', torch.as_tensor(stats.image_count, dtype=torch.float64)
+        self.register_buffer('class_weight', torch.tensor(stats.image_count, dtype=torch.float64)
                              .pow(freq_weight_power).float(), persistent=False)
         self.register_buffer('num_calls', torch.zeros((), dtype=torch.int64))
         self._generator = torch.Generator()

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ...registry import register_into
+from ...core.registry import register_into
 
 
 def _bands(queries: Tensor, delta: float) -> Tuple[Tensor, Tensor, Tensor]:

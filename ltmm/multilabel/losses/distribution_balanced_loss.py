@@ -19,16 +19,15 @@ and the reduction is the mean over B x C. Its three parts can be switched indepe
   ``(w^ / lambda) * softplus(lambda * z')``). ``ntr_kappa=0, ntr_lambda=1`` switch it off;
 * focal modulation (``focal``), computed on the regularised logits and differentiated through ``p``.
 """
-from typing import Optional, Union
+from typing import Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from mmdet.models.losses.utils import weight_reduce_loss
 
-from ...class_stats import ClassStatsLike, load_class_stats
-from ...registry import register_into
-from .reweighting import inverse_effective_number
+from ...cls.losses.base import ClassificationLoss, check_choice
+from ...core.class_stats import ClassStatsLike
+from ...core.registry import register_into
+from ...core.reweighting import inverse_effective_number
 
 REWEIGHT_MODES = ('rebalance', 'inv', 'sqrt_inv', 'CB')
 CB_MODES = ('by_class', 'average_n', 'average_w', 'min_n')
@@ -125,17 +124,18 @@ def distribution_balanced_loss(pred: torch.Tensor, label: torch.Tensor, weight: 
     return loss
 
 
-@register_into('MODELS')
-class DistributionBalancedLoss(nn.Module):
+@register_into('MODELS', scopes=('mmpretrain', 'mmdet'))
+class DistributionBalancedLoss(ClassificationLoss):
     """Distribution-Balanced loss (ECCV 2020) for multi-label classification on long-tailed data.
 
     Defaults are the released DB-Focal configuration (VOC-LT; COCO-MLT uses ``map_mu=0.2, ntr_lambda=2.0``). It is
     meant to be paired with class-aware resampling (``ClassAwareSampler(num_samples_cls=3, reduce=4)``), which the
-    re-balanced weights correct. Computed in float32 under AMP.
+    re-balanced weights correct. Computed in float32 under AMP. Registered in mmpretrain's MODELS and, where mmdet
+    is installed, in mmdet's (labels ``(B,)`` with ``C`` for "no class" then give all-negative rows).
 
     Args:
-        class_stats: training statistics (``ltmm.class_stats``): ``image_count`` gives ``n_i`` (images holding class
-            ``i``), ``num_images`` gives ``N``. Every class needs ``n_i >= 1``.
+        class_stats: training statistics (``ltmm.core.class_stats``): ``image_count`` gives ``n_i`` (images holding
+            class ``i``), ``num_images`` gives ``N``. Every class needs ``n_i >= 1``.
         num_classes: when given, ``class_stats`` must describe this many classes.
         reweight: ``'rebalance'`` (default), ``'inv'``, ``'sqrt_inv'``, ``'CB'`` or None (no re-weighting).
         focal: apply the focal modulation. Default True.
@@ -157,19 +157,13 @@ class DistributionBalancedLoss(nn.Module):
                  balance_param: float = 2.0, map_alpha: float = 0.1, map_beta: float = 10.0, map_mu: float = 0.3,
                  ntr_kappa: float = 0.05, ntr_lambda: float = 5.0, cb_beta: float = 0.9, cb_mode: str = 'average_w',
                  reduction: str = 'mean', loss_weight: float = 1.0) -> None:
-        super().__init__()
-        if reweight is not None and reweight not in REWEIGHT_MODES:
-            raise ValueError(f'reweight must be None or one of {REWEIGHT_MODES}, got {reweight!r}')
-        if cb_mode not in CB_MODES:
-            raise ValueError(f'cb_mode must be one of {CB_MODES}, got {cb_mode!r}')
+        super().__init__(class_stats, num_classes, loss_weight=loss_weight, reduction=reduction)
+        if reweight is not None:
+            check_choice('reweight', reweight, REWEIGHT_MODES)
+        check_choice('cb_mode', cb_mode, CB_MODES)
         if ntr_lambda <= 0:
             raise ValueError(f'ntr_lambda must be positive, got {ntr_lambda}')
-        if reduction not in ('none', 'mean', 'sum'):
-            raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
-        stats = load_class_stats(class_stats, num_classes)
-        counts = torch.as_tensor(stats.image_count, dtype=torch.float32)
-        self.num_classes = stats.num_classes
-        self.num_images = int(stats.num_images)
+        self.num_images = int(self.stats.num_images)
         self.reweight = reweight
         self.focal = focal
         self.gamma = gamma
@@ -177,13 +171,10 @@ class DistributionBalancedLoss(nn.Module):
         self.map_alpha, self.map_beta, self.map_mu = map_alpha, map_beta, map_mu
         self.ntr_kappa, self.ntr_lambda = ntr_kappa, ntr_lambda
         self.cb_beta, self.cb_mode = cb_beta, cb_mode
-        self.reduction = reduction
-        self.loss_weight = loss_weight
-        self.register_buffer('class_counts', counts, persistent=False)
-        self.register_buffer('logit_bias', ntr_bias(counts, self.num_images, ntr_kappa, ntr_lambda),
+        self.register_buffer('logit_bias', ntr_bias(self.class_counts, self.num_images, ntr_kappa, ntr_lambda),
                              persistent=False)
 
-    def class_weight(self, label: torch.Tensor) -> Optional[torch.Tensor]:
+    def rebalancing_weight(self, label: torch.Tensor) -> Optional[torch.Tensor]:
         """Re-weighting term ``w^`` for multi-hot ``label`` (B, C), broadcastable to (B, C); None for no weight."""
         if self.reweight == 'rebalance':
             return rebalance_weight(label, self.class_counts, self.map_alpha, self.map_beta, self.map_mu)
@@ -194,35 +185,18 @@ class DistributionBalancedLoss(nn.Module):
             return cb_weight(label, self.class_counts, self.cb_beta, self.cb_mode)
         return None
 
-    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
-                avg_factor: Optional[Union[int, float]] = None,
-                reduction_override: Optional[str] = None, **kwargs) -> torch.Tensor:
-        """Loss of logits ``cls_score`` (B, C).
-
-        Args:
-            cls_score: (B, C) logits.
-            label: (B, C) multi-hot or soft targets (as mmpretrain's multi-label heads pass them), or (B,) class
-                indices in ``[0, C]`` where ``C`` means "no class" (an all-negative row).
-            weight: optional sample (B,) or element (B, C) weights.
-            avg_factor: number of samples to average over (mmpretrain passes the batch size); the mean divides by
-                ``avg_factor * C``.
-            reduction_override: overrides ``reduction``.
-        """
-        reduction = reduction_override or self.reduction
-        score = cls_score.float()
-        if score.dim() != 2 or score.size(1) != self.num_classes:
-            raise ValueError(f'DistributionBalancedLoss expects logits of shape (B, {self.num_classes}), got '
-                             f'{tuple(cls_score.shape)}')
+    def targets(self, label: torch.Tensor) -> torch.Tensor:
+        """(B, C) multi-hot or soft targets (as mmpretrain's multi-label heads pass them), or (B,) class indices in
+        ``[0, C]`` where ``C`` means "no class" (an all-negative row)."""
         if label.dim() == 1 and not label.is_floating_point():
-            label = F.one_hot(label.long(), self.num_classes + 1)[:, :self.num_classes]
-        if label.shape != score.shape:
-            raise ValueError(f'label shape {tuple(label.shape)} does not match cls_score {tuple(score.shape)}')
-        label = label.to(score)
-        loss = distribution_balanced_loss(score, label, self.class_weight(label), self.logit_bias, self.ntr_lambda,
-                                          self.gamma if self.focal else None, self.balance_param)
-        if weight is not None:
-            weight = weight.float()
-            weight = weight.unsqueeze(1) if weight.dim() == 1 else weight
-        if avg_factor is not None:
-            avg_factor = avg_factor * self.num_classes
-        return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)
+            return F.one_hot(label.long(), self.num_classes + 1)[:, :self.num_classes].float()
+        if label.dim() != 2 or label.size(1) != self.num_classes:
+            raise ValueError(f'DistributionBalancedLoss: label shape {tuple(label.shape)} is neither (B, '
+                             f'{self.num_classes}) targets nor (B,) class indices')
+        return label.float()
+
+    def per_sample_loss(self, logits: torch.Tensor, target: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        """The element-wise loss (B, C); the mean divides by ``B x C`` (``avg_factor * C`` with mmpretrain's
+        ``avg_factor = B``)."""
+        return distribution_balanced_loss(logits, target, self.rebalancing_weight(target), self.logit_bias,
+                                          self.ntr_lambda, self.gamma if self.focal else None, self.balance_param)

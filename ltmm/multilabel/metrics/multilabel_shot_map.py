@@ -1,33 +1,22 @@
 """Multi-label mAP per head / medium / tail split, the protocol of the Distribution-Balanced loss (Wu et al.,
 ECCV 2020) on VOC-LT and COCO-MLT.
 
-Classes are split by their *training* image count ``n``: head ``n >= head_thr`` (100), tail ``n < tail_thr`` (20),
-medium otherwise (20..99). The AP of each class is sklearn's ``average_precision_score`` (the DB-loss evaluation
-calls it per class): ``AP = sum_k (R_k - R_{k-1}) P_k`` over the distinct score thresholds in decreasing order,
-without interpolation. A split's mAP is the mean AP of its classes; ``mAP`` is the mean over all classes.
+Classes are split by their *training* image count ``n`` (:func:`ltmm.core.splits.multilabel_splits`): head
+``n >= head_thr`` (100), tail ``n < tail_thr`` (20), medium otherwise (20..99). The AP of each class is sklearn's
+``average_precision_score`` (the DB-loss evaluation calls it per class): ``AP = sum_k (R_k - R_{k-1}) P_k`` over
+the distinct score thresholds in decreasing order, without interpolation. A split's mAP is the mean AP of its
+classes; ``mAP`` is the mean over all classes.
 """
-import json
-import os
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import MMLogger
 
-from ..class_stats import ClassStatsLike, load_class_stats
-from ..registry import register_into
-from ..visualization import plot_per_class
-
-SPLITS = ('head', 'medium', 'tail')
-
-
-def multilabel_splits(train_counts: Sequence[int], head_thr: int = 100, tail_thr: int = 20) -> np.ndarray:
-    """Split name of each class: 'head' if n >= head_thr, 'tail' if n < tail_thr, else 'medium'."""
-    if tail_thr > head_thr:
-        raise ValueError(f'tail_thr ({tail_thr}) must not exceed head_thr ({head_thr})')
-    n = np.asarray(train_counts)
-    return np.where(n >= head_thr, 'head', np.where(n < tail_thr, 'tail', 'medium'))
+from ...core.class_stats import ClassStatsLike, load_class_stats
+from ...core.per_class import RECORDS, export_per_class
+from ...core.registry import register_into
+from ...core.splits import GROUPS, MULTILABEL_HEAD_THR, MULTILABEL_TAIL_THR, multilabel_splits
 
 
 def average_precision(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -65,10 +54,10 @@ class MultiLabelShotMAP(BaseMetric):
     Keys (prefix ``shot_map``): ``mAP``, ``head``, ``medium``, ``tail``. Classes without a positive evaluation
     sample are left out (their AP is undefined); a split without an evaluated class reports -1.0. The per-class
     APs are kept in ``per_class_ap`` after each evaluation and written, with each class's training count and split,
-    to ``per_class_ap.json`` and ``per_class_ap.png`` in ``plot_dir``.
+    to ``per_class_ap.json`` (:mod:`ltmm.core.per_class` format) and ``per_class_ap.png`` in ``plot_dir``.
 
     Args:
-        class_stats: training statistics (see :mod:`ltmm.class_stats`); ``image_count`` is ``n``.
+        class_stats: training statistics (see :mod:`ltmm.core.class_stats`); ``image_count`` is ``n``.
         head_thr: head classes have at least this many training images (100).
         tail_thr: tail classes have fewer than this many training images (20).
         plot_dir: where the per-class files go: None for the current run's log folder, '' for none.
@@ -77,8 +66,9 @@ class MultiLabelShotMAP(BaseMetric):
     """
     default_prefix = 'shot_map'
 
-    def __init__(self, class_stats: ClassStatsLike, head_thr: int = 100, tail_thr: int = 20,
-                 plot_dir: Optional[str] = None, collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+    def __init__(self, class_stats: ClassStatsLike, head_thr: int = MULTILABEL_HEAD_THR,
+                 tail_thr: int = MULTILABEL_TAIL_THR, plot_dir: Optional[str] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.stats = load_class_stats(class_stats, allow_zero=True)
         self.splits = multilabel_splits(self.stats.image_count, head_thr, tail_thr)
@@ -110,25 +100,9 @@ class MultiLabelShotMAP(BaseMetric):
         self.per_class_ap = ap
         evaluated = np.isfinite(ap)
         metrics = {'mAP': float(ap[evaluated].mean()) if evaluated.any() else -1.0}
-        for split in SPLITS:
+        for split in GROUPS['multilabel'][::-1]:
             sel = evaluated & (self.splits == split)
             metrics[split] = float(ap[sel].mean()) if sel.any() else -1.0
-        self._export(ap)
+        export_per_class(self.plot_dir, RECORDS['map'].file, ap, self.stats.image_count, self.splits,
+                         self.stats.classes, 'AP (%)', 'multilabel', metrics)
         return metrics
-
-    def _export(self, ap: np.ndarray) -> None:
-        plot_dir = self.plot_dir
-        if plot_dir is None:
-            log_file = getattr(MMLogger.get_current_instance(), 'log_file', None)
-            plot_dir = os.path.dirname(log_file) if log_file else ''
-        if not plot_dir:
-            return
-        os.makedirs(plot_dir, exist_ok=True)
-        names = self.stats.classes or [str(c) for c in range(self.stats.num_classes)]
-        rows = [dict(index=c, name=names[c], train_images=int(self.stats.image_count[c]), split=str(self.splits[c]),
-                     ap=None if np.isnan(ap[c]) else float(ap[c])) for c in range(len(ap))]
-        with open(os.path.join(plot_dir, 'per_class_ap.json'), 'w', encoding='utf-8') as f:
-            json.dump(rows, f, indent=1)
-        out = plot_per_class(ap, self.stats.image_count, os.path.join(plot_dir, 'per_class_ap.png'), 'AP (%)',
-                             self.splits, SPLITS[::-1])
-        MMLogger.get_current_instance().info(f'per-class AP written to {out} and per_class_ap.json')

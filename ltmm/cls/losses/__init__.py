@@ -1,0 +1,13 @@
+"""Classification losses, one file per method, on the one template of ``base.py``."""
+from .balanced_bce_loss import BalancedBCELoss
+from .balanced_softmax_loss import BalancedSoftmaxLoss
+from .base import ClassificationLoss
+from .class_balanced_loss import ClassBalancedLoss
+from .drw import DeferredReweighting
+from .ldam_loss import LDAMLoss
+from .logit_adjusted_loss import LogitAdjustedLoss
+from .ride_loss import RIDELoss
+from .softmax_eql_loss import SoftmaxEQLLoss
+
+__all__ = ['BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassificationLoss', 'ClassBalancedLoss', 'DeferredReweighting',
+           'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss', 'SoftmaxEQLLoss']

@@ -1,0 +1,2 @@
+"""What every task uses: class statistics (the one source of counts), the class groups and their thresholds,
+per-class records and plots, re-weighting helpers, the registry helper and the compat shims. No framework import."""

@@ -1,0 +1,236 @@
+"""ltmm.det.evaluation.evaluate_lvis: identical to lvis-api 0.5.3 (the reference), federated rules, the 300 cap,
+errors."""
+import copy
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+import ltmm  # noqa: F401  (lvis-api's accumulate needs ltmm's local np.float shim)
+from ltmm.det.evaluation import evaluate_lvis, run_lvis_eval
+
+from ..helpers import REPO
+
+_spec = importlib.util.spec_from_file_location('lvis_eval_speed', REPO / 'tools/benchmarks/lvis_eval_speed.py')
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+def categories(split, seed=0):
+    """Small category tables: split = ((frequency, how many, min, max training images), ...)."""
+    return bench.lvis_v1_categories(np.random.default_rng(seed), split)
+
+
+SMALL = (('r', 3, 1, 10), ('c', 4, 11, 100), ('f', 4, 101, 500))
+
+
+def lvis_api(gt, results, iou_type, tmp_path):
+    """lvis-api's LVISEval on the same input (from files, as users run it)."""
+    from lvis import LVIS, LVISEval, LVISResults
+
+    gt_file = tmp_path / 'gt_ref.json'
+    gt_file.write_text(json.dumps(gt))
+    lvis_gt = LVIS(str(gt_file))
+    lvis_eval = LVISEval(lvis_gt, LVISResults(lvis_gt, copy.deepcopy(results)), iou_type)
+    lvis_eval.run()
+    return {k: float(v) for k, v in lvis_eval.get_results().items()}, lvis_eval
+
+
+def assert_identical(gt, results, iou_type, tmp_path, **kwargs):
+    ref, ref_eval = lvis_api(gt, results, iou_type, tmp_path)
+    out = run_lvis_eval(gt, results, iou_type, **kwargs)
+    assert out.summary == ref, iou_type
+    np.testing.assert_array_equal(out.precision, ref_eval.eval['precision'])
+    np.testing.assert_array_equal(out.recall, ref_eval.eval['recall'])
+    return out
+
+
+WORKLOADS = {
+    'plain': dict(num_images=12, categories=categories(SMALL), dets_per_image=60, seed=1),
+    # equal scores (ties broken by image then file order), ignore flags, zero areas, images without detections
+    'ties_ignore_zero_area_empty_images': dict(num_images=15, categories=categories(SMALL, 1), dets_per_image=40,
+                                               seed=2, score_decimals=1, ignore_prob=0.2, zero_area_prob=0.05,
+                                               empty_image_prob=0.25),
+    # no rare category at all: APr is -1 in both
+    'empty_rare_group': dict(num_images=10, categories=categories((('c', 3, 11, 100), ('f', 3, 101, 300)), 2),
+                             dets_per_image=30, seed=3),
+    # every image has a not-exhaustive category and most categories are negative somewhere
+    'federated': dict(num_images=12, categories=categories(SMALL, 3), dets_per_image=50, seed=4, num_neg=5,
+                      not_exhaustive_prob=1.0),
+    # more than 300 detections in every image: the per-image cap across categories decides
+    'over_300_per_image': dict(num_images=4, categories=categories(SMALL, 4), dets_per_image=340, seed=5,
+                               score_decimals=2),
+}
+
+
+@pytest.mark.parametrize('name', sorted(WORKLOADS))
+def test_identical_to_lvis_api(name, tmp_path):
+    gt, dets, segm_dets = bench.make_lvis_workload(**WORKLOADS[name])
+    for iou_type, results in (('bbox', dets), ('segm', segm_dets)):
+        out = assert_identical(gt, results, iou_type, tmp_path)
+        if name == 'empty_rare_group':
+            assert out.summary['APr'] == -1.0 and out.summary['APc'] > 0
+        else:
+            assert out.summary['AP'] > 0.05  # the workload has real matches
+
+
+def test_segm_results_without_boxes_use_mask_area(tmp_path):
+    gt, _, segm_dets = bench.make_lvis_workload(num_images=6, categories=categories(SMALL), dets_per_image=30,
+                                                seed=6)
+    for det in segm_dets:
+        del det['bbox']
+    assert_identical(gt, segm_dets, 'segm', tmp_path)
+
+
+def test_per_class_ap_is_lvis_classwise_ap(tmp_path):
+    gt, dets, _ = bench.make_lvis_workload(num_images=10, categories=categories(SMALL), dets_per_image=40, seed=7,
+                                           segm=False)
+    _, ref_eval = lvis_api(gt, dets, 'bbox', tmp_path)
+    precision = ref_eval.eval['precision'][:, :, :, 0]
+    expected = [precision[:, :, k][precision[:, :, k] > -1].mean() if (precision[:, :, k] > -1).any() else np.nan
+                for k in range(precision.shape[2])]
+    np.testing.assert_allclose(run_lvis_eval(gt, dets).per_class_ap(), expected, rtol=0, atol=1e-12)
+
+
+def test_image_subset_equals_lvis_api_on_a_subset_ground_truth(tmp_path):
+    gt, dets, _ = bench.make_lvis_workload(num_images=12, categories=categories(SMALL), dets_per_image=40, seed=8,
+                                           segm=False)
+    keep = {1, 2, 3, 5, 8}
+    sub_gt = dict(gt, images=[im for im in gt['images'] if im['id'] in keep],
+                  annotations=[a for a in gt['annotations'] if a['image_id'] in keep])
+    sub_dets = [d for d in dets if d['image_id'] in keep]
+    ref, _ = lvis_api(sub_gt, sub_dets, 'bbox', tmp_path)
+    assert evaluate_lvis(gt, sub_dets, 'bbox', img_ids=sorted(keep)) == ref
+    # every ground-truth image (lvis-api's default) scores the unpredicted ones as misses: lower recall
+    assert evaluate_lvis(gt, sub_dets, 'bbox')['AR@300'] < ref['AR@300']
+
+
+# ------------------------------------------------------------------ hand-computed
+
+
+def hand_case():
+    """Two 100x100 images; categories 1 (f), 2 (c), 3 (r), 4 (f).
+
+    image 1: objects of 1 and 2; category 3 is negative, category 2 not exhaustive.
+    image 2: objects of 3 (medium, 40x40) and 4.
+    """
+    cats = [dict(id=1, name='a', frequency='f', image_count=500), dict(id=2, name='b', frequency='c', image_count=50),
+            dict(id=3, name='c', frequency='r', image_count=5), dict(id=4, name='d', frequency='f', image_count=200)]
+    images = [dict(id=1, height=100, width=100, neg_category_ids=[3], not_exhaustive_category_ids=[2]),
+              dict(id=2, height=100, width=100, neg_category_ids=[], not_exhaustive_category_ids=[])]
+    anns = [dict(id=1, image_id=1, category_id=1, bbox=[10, 10, 20, 20], area=400),
+            dict(id=2, image_id=1, category_id=2, bbox=[50, 50, 30, 30], area=900),
+            dict(id=3, image_id=2, category_id=3, bbox=[10, 10, 40, 40], area=1600),
+            dict(id=4, image_id=2, category_id=4, bbox=[50, 50, 20, 20], area=400)]
+    dets = [dict(image_id=1, category_id=1, bbox=[70, 0, 10, 10], score=0.95),  # FP, ranked first: AP(1) = 1/2
+            dict(image_id=1, category_id=1, bbox=[10, 10, 20, 20], score=0.9),  # TP
+            dict(image_id=1, category_id=2, bbox=[0, 0, 10, 10], score=0.99),  # not exhaustive: ignored
+            dict(image_id=1, category_id=2, bbox=[50, 50, 30, 30], score=0.5),  # TP: AP(2) = 1
+            dict(image_id=1, category_id=3, bbox=[0, 50, 20, 20], score=0.7),  # negative: FP before the TP
+            dict(image_id=2, category_id=3, bbox=[10, 10, 40, 40], score=0.6),  # TP: AP(3) = 1/2
+            dict(image_id=1, category_id=4, bbox=[0, 0, 50, 50], score=0.99),  # neither present nor negative: dropped
+            dict(image_id=2, category_id=4, bbox=[50, 50, 20, 20], score=0.3)]  # TP: AP(4) = 1
+    return dict(images=images, annotations=anns, categories=cats), dets
+
+
+def test_hand_computed_federated_rules(tmp_path):
+    gt, dets = hand_case()
+    out = run_lvis_eval(gt, dets)
+    np.testing.assert_allclose(out.per_class_ap(), [0.5, 1.0, 0.5, 1.0], atol=1e-12)
+    s = out.summary
+    assert s['AP'] == pytest.approx(0.75) and s['AP50'] == pytest.approx(0.75)
+    assert (s['APr'], s['APc'], s['APf']) == pytest.approx((0.5, 1.0, 0.75))
+    # small: categories 1, 2, 4 (3's object is medium); medium: only 3, whose small FP is out of range -> ignored
+    assert s['APs'] == pytest.approx((0.5 + 1 + 1) / 3) and s['APm'] == pytest.approx(1.0) and s['APl'] == -1.0
+    assert s['AR@300'] == pytest.approx(1.0)
+    assert_identical(gt, dets, 'bbox', tmp_path)
+
+
+def test_cap_is_300_per_image_across_categories(tmp_path):
+    gt, dets = hand_case()
+    # 300 higher-scored misses of category 4 in image 2 push its true positive (score 0.3) out of the top 300
+    misses = [dict(image_id=2, category_id=4, bbox=[0, 0, 5, 5], score=0.4) for _ in range(300)]
+    out = assert_identical(gt, dets + misses, 'bbox', tmp_path)
+    assert out.per_class_ap()[3] == 0.0 and out.per_class_ap()[2] == pytest.approx(0.5)  # 3's TP was cut too
+    uncapped = run_lvis_eval(gt, dets + misses, max_dets=-1).per_class_ap()
+    assert uncapped[3] == pytest.approx(1 / 301) and uncapped[2] == pytest.approx(0.5)
+
+
+def test_no_detections_at_all_gives_zero_not_a_crash():
+    gt, _ = hand_case()
+    s = evaluate_lvis(gt, [])
+    assert s['AP'] == 0.0 and s['APr'] == 0.0 and s['AR@300'] == 0.0 and s['APl'] == -1.0
+
+
+def test_image_without_detections_counts_its_objects_as_missed(tmp_path):
+    gt, dets = hand_case()
+    only_image_1 = [d for d in dets if d['image_id'] == 1]
+    out = assert_identical(gt, only_image_1, 'bbox', tmp_path)
+    np.testing.assert_allclose(out.per_class_ap(), [0.5, 1.0, 0.0, 0.0], atol=1e-12)
+
+
+def test_ground_truth_id_and_ignore_fields(tmp_path):
+    gt, dets = hand_case()
+    gt['annotations'][0]['id'] = 0  # lvis-api takes a match to ground-truth id 0 for "no match"
+    gt['annotations'][3]['ignore'] = 1
+    assert_identical(gt, dets, 'bbox', tmp_path)
+
+
+def test_numpy_is_left_unpatched():
+    gt, dets = hand_case()
+    evaluate_lvis(gt, dets)
+    assert not hasattr(np, 'float')
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize('change, error', [
+    (lambda gt, dets: dets.append(dict(image_id=999, category_id=1, bbox=[0, 0, 5, 5], score=0.1)),
+     'result 8 is for image id 999, which is not in the ground truth'),
+    (lambda gt, dets: dets.append(dict(image_id=1, category_id=77, bbox=[0, 0, 5, 5], score=0.1)),
+     'result 8 has category id 77, which is not in the categories'),
+    (lambda gt, dets: dets[1].pop('score'), "result 1 has no 'score' field"),
+    (lambda gt, dets: gt['images'][1].pop('neg_category_ids'), "image 2 has no 'neg_category_ids' field"),
+    (lambda gt, dets: gt['categories'][2].update(frequency='x'), "category 3 has frequency 'x'"),
+    (lambda gt, dets: gt['annotations'][2].update(category_id=9), 'annotation 3 has category 9'),
+])
+def test_bad_input_is_named(change, error):
+    gt, dets = hand_case()
+    change(gt, dets)
+    with pytest.raises(ValueError, match=error):
+        evaluate_lvis(gt, dets)
+
+
+def test_bad_arguments_are_named(tmp_path):
+    gt, dets = hand_case()
+    with pytest.raises(ValueError, match="iou_type must be 'bbox' or 'segm', got 'keypoints'"):
+        evaluate_lvis(gt, dets, 'keypoints')
+    with pytest.raises(ValueError, match='image id 5 is not in the ground truth'):
+        evaluate_lvis(gt, dets, img_ids=[1, 5])
+    with pytest.raises(ValueError, match='image id 2, which is not among the evaluated images'):
+        evaluate_lvis(gt, dets, img_ids=[1])
+    with pytest.raises(FileNotFoundError, match='nope.json'):
+        evaluate_lvis(str(tmp_path / 'nope.json'), dets)
+    with pytest.raises(ValueError, match="result 0 has no 'segmentation' field"):
+        evaluate_lvis(gt, dets, 'segm')
+
+
+def test_reads_json_files(tmp_path):
+    gt, dets = hand_case()
+    (tmp_path / 'gt.json').write_text(json.dumps(gt))
+    (tmp_path / 'dets.json').write_text(json.dumps(dets))
+    assert evaluate_lvis(str(tmp_path / 'gt.json'), str(tmp_path / 'dets.json')) == evaluate_lvis(gt, dets)
+
+
+def test_result_columns_equal_result_dicts(tmp_path):
+    gt, dets, segm_dets = bench.make_lvis_workload(num_images=6, categories=categories(SMALL), dets_per_image=30,
+                                                   seed=9)
+    for iou_type, results in (('bbox', dets), ('segm', segm_dets)):
+        columns = {k: [d[k] for d in results] for k in results[0]}
+        columns['bbox'] = np.array(columns['bbox'])
+        assert evaluate_lvis(gt, columns, iou_type) == evaluate_lvis(gt, results, iou_type)
+    with pytest.raises(ValueError, match="29 'score' values for 30 image ids"):
+        evaluate_lvis(gt, dict(columns, image_id=columns['image_id'][:30], category_id=columns['category_id'][:30],
+                               score=columns['score'][:29]))

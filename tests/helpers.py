@@ -1,0 +1,30 @@
+"""What many tests share: the repository root, the demo configs, running a command or a tool, a free port."""
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional
+
+REPO = Path(__file__).resolve().parents[1]
+DET_CFG = str(REPO / 'configs/demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py')
+CLS_CFG = str(REPO / 'configs/demo/lenet_digits-lt.py')
+
+
+def run(cmd: List[str], cwd: Path, env: Optional[Dict[str, str]] = None,
+        timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run a command, fail the test with its output when it fails; stdout and stderr are merged."""
+    proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    assert proc.returncode == 0, f'{" ".join(cmd)} exited {proc.returncode}:\n{proc.stdout[-6000:]}'
+    return proc
+
+
+def tool(name: str, *args: str) -> List[str]:
+    return [sys.executable, str(REPO / 'tools' / name), *args]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
