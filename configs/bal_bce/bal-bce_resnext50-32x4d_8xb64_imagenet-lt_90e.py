@@ -1,9 +1,8 @@
 # Balanced BCE (LiVT, Xu et al., CVPR 2023): sigmoid BCE on z + log(pi / (1 - pi)), with LiVT's
 # Mixup 0.8 / CutMix 1.0 and label smoothing 0.1 (LiVT builds Bal-BCE only with mixup).
-# ResNeXt-50 (32x4d) on ImageNet-LT, 90 epochs (the classifier-balancing joint recipe of
-# configs/baseline). tools/dist_train.sh THIS_CONFIG 8
-_base_ = ['../_base_/models/resnext50_lt.py', '../_base_/datasets/imagenet_lt.py',
-          '../_base_/schedules/imagenet_lt_90e.py', '../_base_/default_runtime_cls.py']
+# ResNeXt-50 (32x4d) on ImageNet-LT, 90 epochs (the classifier-balancing joint recipe):
+# configs/baseline/resnext50-32x4d_8xb64_imagenet-lt_90e.py with this method. tools/dist_train.sh THIS_CONFIG 8
+_base_ = '../baseline/resnext50-32x4d_8xb64_imagenet-lt_90e.py'
 model = dict(
     head=dict(loss=dict(_delete_=True, type='BalancedBCELoss', class_stats={{_base_.class_stats}},
                         label_smoothing=0.1)),

@@ -1,9 +1,6 @@
 # Balanced Softmax (Ren et al., NeurIPS 2020): cross-entropy on z + log n.
-# LeNet-5 on Digits-LT (CPU, about a minute; the demo of configs/baseline/lenet_1xb32_digits-lt_30e.py).
+# LeNet-5 on Digits-LT (CPU, about a minute): configs/baseline/lenet_1xb32_digits-lt_30e.py with this method.
 # python tools/data/make_demo_data.py digits_lt --out-dir data/digits_lt first.
-_base_ = ['../_base_/models/lenet_digits_lt.py', '../_base_/datasets/digits_lt.py',
-          '../_base_/schedules/digits_lt_30e.py', '../_base_/default_runtime_cls.py']
+_base_ = '../baseline/lenet_1xb32_digits-lt_30e.py'
 model = dict(head=dict(loss=dict(
     _delete_=True, type='BalancedSoftmaxLoss', class_stats={{_base_.class_stats}})))
-default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=10, max_keep_ckpts=1))
-log_processor = dict(window_size=5)

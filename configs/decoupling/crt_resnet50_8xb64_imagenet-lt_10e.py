@@ -4,18 +4,12 @@
 # 0.9, weight decay 5e-4, cosine to 0. BatchNorm: 'train' mode as the official code (statistics re-estimated on
 # class-balanced batches); bn_mode='eval' keeps the stage-1 statistics.
 # Train stage 1 first (./stage1-ce_resnet50_8xb64_imagenet-lt_90e.py), then tools/dist_train.sh THIS_CONFIG 8
-_base_ = './stage1-ce_resnet50_8xb64_imagenet-lt_90e.py'
+_base_ = ['./stage1-ce_resnet50_8xb64_imagenet-lt_90e.py', './_base_/decoupled_stage2.py']
 load_from = 'work_dirs/stage1-ce_resnet50_8xb64_imagenet-lt_90e/epoch_90.pth'
-custom_hooks = [dict(type='DecoupledStageHook', frozen_modules=('backbone', 'neck'), bn_mode='train',
-                     reinit_head=True)]
-# DDP is built before the hook freezes the backbone
-model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
 # an epoch is cut at floor(N_train / batch) iterations, as the official training loop
-train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler', num_samples_cls=4,
-                                     num_samples='dataset'),
-                        drop_last=True)
+train_dataloader = dict(
+    sampler=dict(_delete_=True, type='ClassAwareSampler', num_samples_cls=4, num_samples='dataset'), drop_last=True)
+# stage 1's SGD and cosine annealing (to 0), over 10 epochs
 max_epochs = 10
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=5e-4))
-param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.0, by_epoch=True,
-                       begin=0, end=max_epochs)
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
+param_scheduler = dict(T_max=max_epochs, end=max_epochs)
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

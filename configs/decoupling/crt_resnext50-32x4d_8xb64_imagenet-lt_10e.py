@@ -3,19 +3,8 @@
 # and trained for 10 epochs with class-aware sampling (4 images per class visit), SGD lr 0.2 (batch 512), momentum
 # 0.9, weight decay 5e-4, cosine to 0. BatchNorm: 'train' mode as the official code (statistics re-estimated on
 # class-balanced batches); bn_mode='eval' keeps the stage-1 statistics.
+# ./crt_resnet50_8xb64_imagenet-lt_10e.py on the ResNeXt-50 stage-1 model.
 # Train stage 1 first (./stage1-ce_resnext50-32x4d_8xb64_imagenet-lt_90e.py), then tools/dist_train.sh THIS_CONFIG 8
-_base_ = './stage1-ce_resnext50-32x4d_8xb64_imagenet-lt_90e.py'
+_base_ = './crt_resnet50_8xb64_imagenet-lt_10e.py'
+model = dict(backbone=dict(type='ResNeXt', groups=32, width_per_group=4))  # the backbone of stage 1
 load_from = 'work_dirs/stage1-ce_resnext50-32x4d_8xb64_imagenet-lt_90e/epoch_90.pth'
-custom_hooks = [dict(type='DecoupledStageHook', frozen_modules=('backbone', 'neck'), bn_mode='train',
-                     reinit_head=True)]
-# DDP is built before the hook freezes the backbone
-model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
-# an epoch is cut at floor(N_train / batch) iterations, as the official training loop
-train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler', num_samples_cls=4,
-                                     num_samples='dataset'),
-                        drop_last=True)
-max_epochs = 10
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=5e-4))
-param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.0, by_epoch=True,
-                       begin=0, end=max_epochs)
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)

@@ -1,12 +1,8 @@
 # LeNet-5 with plain softmax cross-entropy on Digits-LT: the `make demo` classification baseline. It shows the
 # long-tail effect the methods in configs/ address: many-shot accuracy well above few-shot accuracy.
-_base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/datasets/digits_lt.py']
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(type='LeNet5', num_classes=-1),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=10, in_channels=120,
-              loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+# The model: ../_base_/models/lenet_digits_lt.py (LeNet-5, global average pooling, linear classifier).
+_base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/datasets/digits_lt.py',
+          '../_base_/models/lenet_digits_lt.py']
 
 max_epochs = 30
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)

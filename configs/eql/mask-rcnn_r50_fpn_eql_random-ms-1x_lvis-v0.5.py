@@ -1,25 +1,5 @@
 # Equalization Loss v1 (Tan et al., CVPR 2020): C sigmoid logits, tail negatives masked for foreground RoIs. Mask
-# R-CNN R50-FPN, LVIS v0.5, uniform image sampling, multi-scale 640-800, 1x (12 epochs). The other depths / schedules
-# / RFS variants in this folder inherit this file.
-_base_ = [
-    '../_base_/models/mask-rcnn_r50_fpn_lvis.py',
-    '../_base_/datasets/lvis_v0.5_instance.py',
-    'mmdet::_base_/schedules/schedule_1x.py',
-    'mmdet::_base_/default_runtime.py',
-]
-model = dict(roi_head=dict(
-    bbox_head=dict(
-        num_classes=1230,
-        loss_cls=dict(_delete_=True, type='EqualizationLoss', num_classes=1230, lambda_=0.00177,
-                      class_stats='data/lvis_v0.5/annotations/lvis_v0.5_train_class_stats.json'),
-        # sigmoid classifier: bias initialised to the prior probability 0.001 (official)
-        init_cfg=[dict(type='Normal', std=0.01, bias_prob=0.001, override=dict(name='fc_cls')),
-                  dict(type='Normal', std=0.001, override=dict(name='fc_reg')),
-                  dict(type='Xavier', distribution='uniform',
-                       override=[dict(name='shared_fcs'), dict(name='cls_fcs'), dict(name='reg_fcs')])]),
-    mask_head=dict(num_classes=1230)))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[8, 11], gamma=0.1),
-]
-train_cfg = dict(val_interval=12)  # LVIS evaluation once, at the end
+# R-CNN R50-FPN, LVIS v0.5, uniform image sampling, multi-scale 640-800, 1x (12 epochs). Model, data and method:
+# ./_base_/mask-rcnn_r50_fpn_eql_lvis-v0.5.py (the 2x config pairs it with the 2x schedule instead); the R101 and RFS
+# 1x variants inherit this file.
+_base_ = ['./_base_/mask-rcnn_r50_fpn_eql_lvis-v0.5.py', '../_base_/schedules/lvis_1x.py']

@@ -1,8 +1,3 @@
 # mask-rcnn_r50_fpn_eqlv2_random-ms-1x_lvis-v1 with ResNet-101, 2x schedule (24 epochs).
-_base_ = './mask-rcnn_r50_fpn_eqlv2_random-ms-1x_lvis-v1.py'
+_base_ = './mask-rcnn_r50_fpn_eqlv2_random-ms-2x_lvis-v1.py'
 model = dict(backbone=dict(depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(type='MultiStepLR', begin=0, end=24, by_epoch=True, milestones=[16, 22], gamma=0.1),
-]
-train_cfg = dict(max_epochs=24, val_interval=24)

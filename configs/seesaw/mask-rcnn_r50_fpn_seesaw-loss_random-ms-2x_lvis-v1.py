@@ -1,7 +1,3 @@
-# mask-rcnn_r50_fpn_seesaw-loss_random-ms-1x_lvis-v1 with 2x schedule (24 epochs).
-_base_ = './mask-rcnn_r50_fpn_seesaw-loss_random-ms-1x_lvis-v1.py'
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(type='MultiStepLR', begin=0, end=24, by_epoch=True, milestones=[16, 22], gamma=0.1),
-]
-train_cfg = dict(max_epochs=24, val_interval=24)
+# mask-rcnn_r50_fpn_seesaw-loss_random-ms-1x_lvis-v1 with the 2x schedule (24 epochs): its model, data and method base
+# on ../_base_/schedules/lvis_2x.py. The R101 and RFS 2x variants inherit this file.
+_base_ = ['./_base_/mask-rcnn_r50_fpn_seesaw-loss_lvis-v1.py', '../_base_/schedules/lvis_2x.py']

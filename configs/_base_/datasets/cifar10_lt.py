@@ -4,38 +4,19 @@
 # CIFARLTDataset builds it at load from the python archive:
 #   data/cifar10/cifar-10-batches-py/{data_batch_1..5,test_batch,batches.meta}
 #   (https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz)
-# For another imbalance factor, change `imbalance_factor` here (class_stats follows) or in a copy of this file.
-custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
-dataset_type = 'CIFARLTDataset'
+# Transforms, loaders and evaluator are ./cifar100_lt.py's. For another imbalance factor, change `imbalance_factor` here
+# (class_stats follows) or in a copy of this file.
+_base_ = './cifar100_lt.py'
 data_root = 'data/cifar10/'
 num_classes = 10
 imbalance_factor = 100
 # The training counts, computed with the dataset's formula (the dataset checks it draws exactly these at load).
 train_counts = [int(5000 * (1.0 / imbalance_factor) ** (i / (num_classes - 1.0))) for i in range(num_classes)]
 class_stats = dict(num_images=sum(train_counts), image_count=train_counts, instance_count=train_counts)
-data_preprocessor = dict(num_classes=num_classes, mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255],
-                         to_rgb=False)  # the archive is RGB
-
-train_pipeline = [
-    dict(type='RandomCrop', crop_size=32, padding=4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [dict(type='PackInputs')]
-train_dataloader = dict(
-    batch_size=16,  # x 8 GPUs = 128 (on one GPU: train_dataloader.batch_size=128, same lr)
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, num_classes=num_classes, split='train',
-                 imbalance_factor=imbalance_factor, seed=0, expected_counts=train_counts, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=100,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, num_classes=num_classes, split='test',
-                 pipeline=test_pipeline))
+data_preprocessor = dict(num_classes=num_classes)
+train_dataloader = dict(dataset=dict(data_root=data_root, num_classes=num_classes, imbalance_factor=imbalance_factor,
+                                     expected_counts=train_counts))
+val_dataloader = dict(dataset=dict(data_root=data_root, num_classes=num_classes))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='ShotAccuracy', class_stats=class_stats)
+val_evaluator = dict(class_stats=class_stats)
 test_evaluator = val_evaluator

@@ -24,13 +24,9 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/train.txt', data_prefix='images',
                  classes=classes, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=100,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='meta/val.txt', data_prefix='images',
-                 classes=classes, pipeline=test_pipeline))
+# val / test: the training loader's settings, unshuffled, in batches of 100, on the val / test list with test_pipeline
+val_dataloader = dict(train_dataloader, batch_size=100, sampler=dict(type='DefaultSampler', shuffle=False),
+                      dataset=dict(train_dataloader['dataset'], ann_file='meta/val.txt', pipeline=test_pipeline))
 test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], ann_file='meta/test.txt'))
 # many / medium / few-shot accuracy, grouped by the training counts of the train list
 val_evaluator = dict(type='ShotAccuracy', class_stats=class_stats)

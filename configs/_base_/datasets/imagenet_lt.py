@@ -34,12 +34,11 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, ann_file='ImageNet_LT/ImageNet_LT_train.txt', split='train',
                  pipeline=train_pipeline))
+# val / test: the training loader's settings, unshuffled, on the val / test list with test_pipeline
 val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
+    train_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='ImageNet_LT/ImageNet_LT_val.txt', split='val',
+    dataset=dict(train_dataloader['dataset'], ann_file='ImageNet_LT/ImageNet_LT_val.txt', split='val',
                  pipeline=test_pipeline))
 test_dataloader = dict(
     val_dataloader,

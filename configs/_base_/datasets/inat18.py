@@ -3,14 +3,14 @@
 # ids (0..8141), i.e. the categories sorted by id, as ltmm.class_stats counts them. Layout:
 #   data/inat2018/train_val2018/<kingdom>/<id>/<image>.jpg
 #   data/inat2018/{train2018,val2018}.json
-# classifier-balancing's iNat normalisation (mean 0.466/0.471/0.380, std 0.195/0.194/0.192) and no ColorJitter.
-custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+# ./imagenet_lt.py's transforms and loaders with classifier-balancing's iNat normalisation (mean 0.466/0.471/0.380,
+# std 0.195/0.194/0.192) and no ColorJitter.
+_base_ = './imagenet_lt.py'
 dataset_type = 'INat2018Dataset'
 data_root = 'data/inat2018/'
 num_classes = 8142
 class_stats = 'data/inat2018/train2018.json'
-data_preprocessor = dict(num_classes=num_classes, mean=[118.83, 120.105, 96.9], std=[49.725, 49.47, 48.96],
-                         to_rgb=True)
+data_preprocessor = dict(num_classes=num_classes, mean=[118.83, 120.105, 96.9], std=[49.725, 49.47, 48.96])
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -18,26 +18,9 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=256, edge='short'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
 train_dataloader = dict(
-    batch_size=64,  # x 8 GPUs = 512
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='train2018.json', split='train',
-                 pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='val2018.json', split='val',
-                 pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='ShotAccuracy', class_stats=class_stats)
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='train2018.json', pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, ann_file='val2018.json', split='val'))
+test_dataloader = val_dataloader  # no test split: the literature tests on val
+val_evaluator = dict(class_stats=class_stats)
 test_evaluator = val_evaluator

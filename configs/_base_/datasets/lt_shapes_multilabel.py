@@ -2,12 +2,13 @@
 # shapes): 30 classes, training images per class from 240 down to 2. Generate it with
 #   python tools/data/make_demo_data.py lt_shapes --out-dir data/lt_shapes
 # which writes data/lt_shapes/multilabel/{train,val}.txt ("<file> <label> ...", paths relative to data/lt_shapes/).
-custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+# Loaders and evaluator as ./voc_lt.py (2 workers), transforms of its own: 96 x 96, flip for training.
+_base_ = './voc_lt.py'
 dataset_type = 'LTShapesMultiLabelDataset'
 data_root = 'data/lt_shapes/'
 num_classes = 30
 class_stats = data_root + 'multilabel/train.txt'  # training counts (losses, head/medium/tail)
-data_preprocessor = dict(num_classes=num_classes, mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0], to_rgb=True)
+data_preprocessor = dict(num_classes=num_classes, mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0])
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -20,19 +21,10 @@ test_pipeline = [
     dict(type='Resize', scale=(96, 96), keep_ratio=False),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='multilabel/train.txt', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='multilabel/val.txt', test_mode=True,
-                 pipeline=test_pipeline))
+train_dataloader = dict(num_workers=2, dataset=dict(type=dataset_type, data_root=data_root,
+                                                    ann_file='multilabel/train.txt', pipeline=train_pipeline))
+val_dataloader = dict(num_workers=2, dataset=dict(type=dataset_type, data_root=data_root,
+                                                  ann_file='multilabel/val.txt', pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='MultiLabelShotMAP', class_stats=class_stats)
+val_evaluator = dict(class_stats=class_stats)
 test_evaluator = val_evaluator

@@ -31,13 +31,10 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, ann_file='longtail2012/train.txt', pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=64,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, ann_file='longtail2012/test.txt', test_mode=True,
-                 pipeline=test_pipeline))
+# val = test: the training loader's settings, unshuffled, in batches of 64, on the test list with test_pipeline
+val_dataloader = dict(train_dataloader, batch_size=64, sampler=dict(type='DefaultSampler', shuffle=False),
+                      dataset=dict(train_dataloader['dataset'], ann_file='longtail2012/test.txt', test_mode=True,
+                                   pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # mAP (sklearn AP per class) overall and over head / medium / tail classes; per-class AP json + png in the log dir
 val_evaluator = dict(type='MultiLabelShotMAP', class_stats=class_stats)
