@@ -263,3 +263,30 @@ def test_missing_fields_and_bad_inputs(tmp_path):
 def test_lvis_frequency_boundaries(image_count, group):
     # LVIS v1: rare 1-10 training images, common 11-100, frequent > 100
     assert lvis_frequency(image_count) == group
+
+
+def test_a_file_is_parsed_once_per_process(tmp_path, monkeypatch):
+    """The loss, the metric and another loss loading the same file cost one parse; a changed file is parsed again."""
+    from ltmm.core import class_stats as module
+
+    lst = tmp_path / 'train.txt'
+    lst.write_text('a.jpg 0\nb.jpg 1\nc.jpg 1\n')
+    parses = []
+    real = module.parse_label_lines
+    monkeypatch.setattr(module, 'parse_label_lines', lambda lines, source: parses.append(source) or real(lines, source))
+    first = load_class_stats(str(lst), num_classes=2)
+    again = load_class_stats(lst, num_classes=2)  # a PathLike of the same file
+    assert again is first and len(parses) == 1
+    assert not first.image_count.flags.writeable  # shared, so read-only
+    with pytest.raises(ValueError, match='read-only'):
+        first.image_count[0] = 7
+    lst.write_text('a.jpg 0\nb.jpg 1\nc.jpg 1\nd.jpg 0\n')  # changed on disk: counted again
+    changed = load_class_stats(str(lst), num_classes=2)
+    assert len(parses) == 2 and changed.image_count.tolist() == [2, 2]
+
+
+def test_save_writes_what_load_reads(tmp_path, lvis_data):
+    stats = count_class_stats(write_json(tmp_path / 'lvis.json', lvis_data))
+    out = stats.save(tmp_path / 'deep' / 'folder' / 'class_stats.json')
+    loaded = load_class_stats(out)
+    assert loaded.to_dict() == stats.to_dict() and loaded.classes == ('ant', 'bee', 'cat')
