@@ -201,6 +201,25 @@ def test_eqlv2_full_loss_by_hand():
     close(loss_cls.pos_neg, torch.tensor([0.75 / 0.625, 0.25 * p1 / (1.25 * q1)]))
 
 
+def test_eqlv2_negative_gradient_sums_do_not_cancel_on_confident_batches():
+    """Late in training positives are confident (sigmoid ~ 1) and negatives tiny: the negative sums must add the
+    negatives only (as the official code), not all entries minus the positives, which cancels in float32."""
+    from ltmm.det.losses.equalization_loss_v2 import eqlv2_gradient_sums
+
+    num_rois, num_classes = 4096, 50
+    labels = torch.arange(num_rois) % (num_classes + 1)  # background RoIs included
+    logits = torch.full((num_rois, num_classes + 1), -14.0)
+    fg = labels < num_classes
+    logits[fg.nonzero().squeeze(1), labels[fg]] = 15.0
+    logits += torch.linspace(0, 0.5, num_classes + 1)  # columns differ a little
+    ones = torch.ones(num_classes + 1)
+    pos, neg = eqlv2_gradient_sums(logits, labels, ones, ones)
+    target = torch.nn.functional.one_hot(labels, num_classes + 1)[:, :num_classes].double()
+    probs = torch.sigmoid(logits[:, :num_classes].double())
+    torch.testing.assert_close(neg.double(), (probs * (1 - target)).sum(0), rtol=1e-5, atol=0)  # float32 sums
+    torch.testing.assert_close(pos.double(), ((1 - probs) * target).sum(0), rtol=1e-5, atol=0)
+
+
 def test_eqlv2_first_iteration_is_plain_sigmoid_ce():
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(10, 5, generator=gen)
@@ -673,6 +692,27 @@ def test_half_precision_inputs(dtype):
         assert loss.dtype == torch.float32 and torch.isfinite(loss), cfg['type']
         loss.backward()
         assert z.grad.dtype == dtype and torch.isfinite(z.grad).all(), cfg['type']
+
+
+def test_rog_fp16_gradient_survives_the_loss_scale():
+    """Under fp16 AMP the loss is multiplied by the loss scale (2^16 here) before backward: the hand-built gradient
+    is multiplied in float32 and cast last, so it equals the float32 gradient within fp16 precision; casting it to
+    fp16 first would flush the many tiny entries of a large batch to zero."""
+    gen = torch.Generator().manual_seed(11)
+    num_rois, num_classes, scale = 512, 100, 2.0 ** 16
+    labels = torch.randint(0, num_classes + 1, (num_rois,), generator=gen)
+    z16 = (torch.randn(num_rois, num_classes + 1, generator=gen) * 3).half()
+    loss = build(dict(type='ROGRankingLoss', num_classes=num_classes))
+    loss.num_samples += 1  # the same class weights for both calls
+    z32 = z16.float().requires_grad_()
+    loss.eval()  # the statistics stay put between the two calls
+    loss(z32, labels).backward()
+    z16.requires_grad_()
+    (loss(z16, labels) * scale).backward()
+    assert z16.grad.dtype == torch.float16
+    expected = z32.grad
+    assert ((expected != 0) & (expected.abs() < 2 ** -24)).any()  # entries an fp16 cast (before the scale) loses
+    torch.testing.assert_close(z16.grad.float() / scale, expected, rtol=2 ** -10, atol=2 ** -24 / scale)
 
 
 def test_bf16_autocast():

@@ -305,7 +305,10 @@ class _Detections:
             area = boxes[:, 2] * boxes[:, 3]
         else:
             kept = [segms[i] for i in index]
-            area = mask_utils.area(kept).astype(np.float64) if kept else np.zeros(0)
+            # lvis-api takes each mask's area alone; pycocotools' batch area() builds a uint8 array of the batch
+            # size, which numpy 2 refuses from 256 masks on: batches of at most 255
+            area = np.concatenate([mask_utils.area(kept[i:i + 255]) for i in range(0, len(kept), 255)]
+                                  ).astype(np.float64) if kept else np.zeros(0)
             boxes = mask_utils.toBbox(kept).reshape(-1, 4) if kept else np.zeros((0, 4))
 
         key = img_idx * gt.num_cats + cat_idx

@@ -24,16 +24,19 @@ def eqlv2_weights(pos_neg: Tensor, gamma: float, mu: float, alpha: float) -> Tup
 def eqlv2_gradient_sums(cls_score: Tensor, labels: Tensor, pos_w: Tensor, neg_w: Tensor) -> Tuple[Tensor, Tensor]:
     """Positive and negative gradient magnitudes per class, summed over RoIs: ``|sigmoid(z) - y| * w`` split by the
     target, objectness column dropped. Analytic (the gradient of BCE w.r.t. the logit), on detached logits:
-    ``pos_j = pos_w_j sum_{i: y_i = j} sigmoid(-z_ij)``, ``neg_j = neg_w_j sum_{i: y_i != j} sigmoid(z_ij)``."""
+    ``pos_j = pos_w_j sum_{i: y_i = j} sigmoid(-z_ij)``, ``neg_j = neg_w_j sum_{i: y_i != j} sigmoid(z_ij)``.
+    The negative sums add the negative entries only, as the official code: summing every entry and subtracting the
+    positives' ``sigmoid(z)`` cancels in float32 once positives are confident (their ~1 swamps the small negatives).
+    """
     logits = cls_score.detach().float()
     num_classes = logits.size(1) - 1
-    is_fg = (labels < num_classes).float()
-    cols = labels.clamp(max=num_classes - 1)
-    z_pos = logits.gather(1, cols.unsqueeze(1)).squeeze(1)
-    pos_sum = logits.new_zeros(num_classes).index_add_(0, cols, torch.sigmoid(-z_pos) * is_fg)
-    pos_prob = logits.new_zeros(num_classes).index_add_(0, cols, torch.sigmoid(z_pos) * is_fg)
-    neg_sum = torch.sigmoid(logits[:, :num_classes]).sum(dim=0) - pos_prob
-    return pos_w[:num_classes] * pos_sum, neg_w[:num_classes] * neg_sum
+    is_fg = labels < num_classes
+    cols = labels.clamp(max=num_classes - 1).unsqueeze(1)
+    z_pos = logits.gather(1, cols).squeeze(1)
+    pos_sum = logits.new_zeros(num_classes).index_add_(0, cols.squeeze(1), torch.sigmoid(-z_pos) * is_fg)
+    neg_prob = torch.sigmoid(logits[:, :num_classes])
+    neg_prob.scatter_(1, cols, neg_prob.gather(1, cols) * ~is_fg.unsqueeze(1))  # a foreground RoI's own class: 0
+    return pos_w[:num_classes] * pos_sum, neg_w[:num_classes] * neg_prob.sum(dim=0)
 
 
 @register_into('MODELS', scopes=('mmdet',))

@@ -170,17 +170,20 @@ def gap_loss_and_grad(cls_score: Tensor, labels: Tensor, num_classes: int, class
 
 class _GivenGradient(torch.autograd.Function):
     """A scalar ``value`` whose gradient w.r.t. ``inputs`` is ``grad`` (times the incoming gradient), the form of the
-    official ``GAPLoss`` Function."""
+    official ``GAPLoss`` Function. ``grad`` stays float32 until it has been multiplied by the incoming gradient and is
+    cast to the dtype of ``inputs`` last: under fp16 AMP the incoming gradient carries the loss scale (e.g. 2^16), and
+    casting the small hand-built gradient to fp16 first would flush most of its entries to zero."""
 
     @staticmethod
     def forward(ctx, inputs: Tensor, value: Tensor, grad: Tensor) -> Tensor:  # noqa: D102
         ctx.save_for_backward(grad)
+        ctx.input_dtype = inputs.dtype
         return value.clone()
 
     @staticmethod
     def backward(ctx, grad_output: Tensor):  # noqa: D102
         grad, = ctx.saved_tensors
-        return grad * grad_output, None, None
+        return (grad * grad_output.float()).to(ctx.input_dtype), None, None
 
 
 @register_into('MODELS', scopes=('mmdet',))
@@ -221,4 +224,4 @@ class ROGRankingLoss(torch.nn.Module):
             self.num_samples += torch.bincount(labels, minlength=self.num_classes + 1).to(self.num_samples)
         weight = rog_class_weights(self.num_samples[:self.num_classes], self.gamma)
         value, grad = gap_loss_and_grad(cls_score, labels, self.num_classes, weight, self.lam, self.delta)
-        return self.loss_weight * _GivenGradient.apply(cls_score, value, grad.to(cls_score.dtype))
+        return self.loss_weight * _GivenGradient.apply(cls_score, value, grad)
