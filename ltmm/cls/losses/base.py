@@ -192,26 +192,24 @@ class ClassificationLoss(nn.Module):
         Args:
             loss: ``(N,)`` or ``(N, C)`` losses, class weights already applied.
             target: ``(N, C)`` targets; ``sum_k y_ik w_k`` is sample i's class weight under ``'sum_weights'``.
-            weight: optional sample weights ``(N,)`` (or element weights ``(N, C)``), multiplied into the loss and,
-                under ``'sum_weights'``, into the denominator.
+            weight: optional sample weights ``(N,)``, multiplied into the loss and, under ``'sum_weights'``, into the
+                denominator; element weights ``(N, C)`` for element-wise losses under ``'batch'``.
             reduction: 'none', 'mean' or 'sum'.
             avg_factor: denominator of the mean under ``'batch'`` (per sample; the mean over the elements when None).
             normalize: the normalisation of the mean; ``self.normalize`` when None.
         """
         normalize = normalize or self.normalize
-        if weight is not None:
-            weight = weight.float()
-            if weight.dim() == 1 and loss.dim() == 2:
-                weight = weight.unsqueeze(1)
+        weight = None if weight is None else weight.float()
         if reduction == 'mean':
-            if normalize == 'sum_weights':
+            if normalize == 'sum_weights':  # sum_i weight_i w_{y_i}
                 class_weight = self.class_weight
                 denom = target.sum(dim=1) if class_weight is None else (target * class_weight).sum(dim=1)
-                if weight is not None:
-                    denom = denom * weight.reshape(weight.size(0), -1).mean(dim=1)
+                denom = denom if weight is None else denom * weight
                 avg_factor = denom.sum().clamp_min(torch.finfo(torch.float32).eps)
             elif avg_factor is not None:
                 avg_factor = avg_factor * loss[0].numel()
+        if weight is not None and weight.dim() == 1 and loss.dim() == 2:
+            weight = weight.unsqueeze(1)
         return weight_reduce_loss(loss, weight, reduction, avg_factor)
 
     def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
