@@ -34,14 +34,14 @@ class DeferredReweighting(nn.Module):
 
     def __init__(self, class_counts: torch.Tensor, start_epoch: Optional[int] = None, beta: float = 0.9999) -> None:
         super().__init__()
-        self.register_buffer('class_counts', class_counts.detach().clone().float(), persistent=False)
-        self.register_buffer('class_weight', torch.ones_like(self.class_counts))
-        self.register_buffer('active', torch.zeros((), dtype=torch.bool))
-        self.register_buffer('epoch', torch.full((), -1, dtype=torch.int64))
         self.check_schedule(start_epoch, beta)
         self.start_epoch = start_epoch
         self.beta = float(beta)
-        self.register_buffer('reweighted', effective_number_weights(self.class_counts, self.beta), persistent=False)
+        reweighted = effective_number_weights(class_counts, self.beta).to(class_counts.device)
+        self.register_buffer('reweighted', reweighted, persistent=False)  # the weights of the re-weighted phase
+        self.register_buffer('class_weight', torch.ones_like(reweighted))
+        self.register_buffer('active', torch.zeros((), dtype=torch.bool, device=reweighted.device))
+        self.register_buffer('epoch', torch.full((), -1, dtype=torch.int64, device=reweighted.device))
 
     @staticmethod
     def check_schedule(start_epoch: Optional[int], beta: float) -> None:
