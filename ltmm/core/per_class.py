@@ -12,6 +12,7 @@ Per-class json (``per_class_<name>.json``, beside ``per_class_<name>.png``)::
 
 ``grouping`` names the class groups of :mod:`ltmm.core.splits` (``group_order`` is theirs, rare first).
 """
+import glob
 import json
 import math
 import os
@@ -176,6 +177,13 @@ def export_per_class(folder: Optional[str], name: str, values: Sequence[float], 
     plot_per_class(values, train_counts, base + '.png', metric, groups, GROUPS[grouping], title=title)
     logger.info(f'per-class {metric} written to {base}.json and {name}.png')
     return base + '.json'
+
+
+def find_record(work_dir: str, metric: str) -> Optional[str]:
+    """The newest per-class record of ``metric`` (a key of :data:`RECORDS`) under ``work_dir``, searched
+    recursively (each run writes into its own timestamped log folder); None when there is none."""
+    found = glob.glob(os.path.join(work_dir, '**', RECORDS[metric].file + '.json'), recursive=True)
+    return max(found, key=os.path.getmtime) if found else None
 
 
 def load_per_class(path: str) -> Dict[str, Any]:

@@ -10,11 +10,10 @@ Each argument is a work dir (its newest per-class record of ``--metric``, writte
 folder names).
 """
 import argparse
-import glob
 import os
 from typing import List, Optional
 
-from ltmm.core.per_class import RECORDS, load_per_class, plot_per_class_panels
+from ltmm.core.per_class import RECORDS, find_record, load_per_class, plot_per_class_panels
 
 
 def find_per_class(path: str, metric: str) -> str:
@@ -23,12 +22,11 @@ def find_per_class(path: str, metric: str) -> str:
         return path
     if not os.path.isdir(path):
         raise FileNotFoundError(f'no such work dir or file {path!r}')
-    name = RECORDS[metric].file
-    found = glob.glob(os.path.join(path, '**', name + '.json'), recursive=True)
-    if not found:
-        raise FileNotFoundError(f'{path}: no {name}.json (run the test / validation with FastLVISMetric, '
-                                'ShotAccuracy or MultiLabelShotMAP, which write it to the log folder)')
-    return max(found, key=os.path.getmtime)
+    found = find_record(path, metric)
+    if found is None:
+        raise FileNotFoundError(f'{path}: no {RECORDS[metric].file}.json (run the test / validation with '
+                                'FastLVISMetric, ShotAccuracy or MultiLabelShotMAP, which write it to the log folder)')
+    return found
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -21,7 +21,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ltmm.core.per_class import RECORDS
+from ltmm.core.per_class import RECORDS, find_record
 
 SEED = re.compile(r'[_\-.]?seed[_\-]?\d+', re.IGNORECASE)
 MAX_LOG_BYTES = 50 * 2 ** 20  # larger json files are result dumps, not logs
@@ -58,9 +58,8 @@ def read_run(work_dir: str, metric: str) -> Dict[str, float]:
     if not os.path.isdir(work_dir):
         raise FileNotFoundError(f'no such work dir {work_dir!r}')
     record = RECORDS[metric]
-    found = glob.glob(os.path.join(work_dir, '**', record.file + '.json'), recursive=True)
-    if found:
-        path = max(found, key=os.path.getmtime)
+    path = find_record(work_dir, metric)
+    if path is not None:
         with open(path, encoding='utf-8') as f:
             summary = json.load(f).get('summary', {})
         missing = [c for c in record.columns if c not in summary]

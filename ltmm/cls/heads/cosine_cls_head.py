@@ -55,7 +55,7 @@ class CosineClsHead(ClsHead):
 
     def __init__(self, num_classes: int, in_channels: int, scale: float = 30.0, init_cfg: Optional[dict] = None,
                  **kwargs) -> None:
-        super().__init__(init_cfg=init_cfg, **fill_loss_num_classes(kwargs, num_classes, 'CosineClsHead'))
+        super().__init__(init_cfg=init_cfg, **fill_loss_num_classes(kwargs, num_classes, type(self).__name__))
         if num_classes <= 0:
             raise ValueError(f'num_classes={num_classes} must be a positive integer')
         if scale <= 0:

@@ -36,7 +36,7 @@ class LogitAdjustedClsHead(LinearClsHead):
     def __init__(self, num_classes: int, in_channels: int, class_stats: ClassStatsLike, tau: float = 1.0,
                  **kwargs) -> None:
         super().__init__(num_classes=num_classes, in_channels=in_channels,
-                         **fill_loss_num_classes(kwargs, num_classes, 'LogitAdjustedClsHead'))
+                         **fill_loss_num_classes(kwargs, num_classes, type(self).__name__))
         stats = load_class_stats(class_stats, num_classes=num_classes)
         self.tau = float(tau)
         self.register_buffer('adjustment', self.tau * log_prior(stats.image_count), persistent=False)

@@ -27,7 +27,7 @@ class LWSClsHead(LinearClsHead):
 
     def __init__(self, num_classes: int, in_channels: int, train_fc: bool = False, **kwargs) -> None:
         super().__init__(num_classes=num_classes, in_channels=in_channels,
-                         **fill_loss_num_classes(kwargs, num_classes, 'LWSClsHead'))
+                         **fill_loss_num_classes(kwargs, num_classes, type(self).__name__))
         self.scales = nn.Parameter(torch.ones(num_classes))
         self.fc.requires_grad_(train_fc)
 

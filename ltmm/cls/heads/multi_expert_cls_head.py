@@ -80,7 +80,7 @@ class MultiExpertClsHead(ClsHead):
     def __init__(self, num_classes: int, in_channels: int, loss: dict, num_experts: int = 3, scale: float = 30.0,
                  router: Optional[dict] = None, init_cfg: Optional[dict] = None, **kwargs) -> None:
         super().__init__(init_cfg=init_cfg, **fill_loss_num_classes(dict(kwargs, loss=loss), num_classes,
-                                                                     'MultiExpertClsHead'))
+                                                                     type(self).__name__))
         if not getattr(self.loss_module, 'multi_expert', False):
             raise TypeError(f'MultiExpertClsHead needs a multi-expert loss taking (N, K, C) logits (e.g. RIDELoss), '
                             f'got {type(self.loss_module).__name__}')

@@ -45,7 +45,7 @@ class TauNormClsHead(LinearClsHead):
 
     def __init__(self, num_classes: int, in_channels: int, tau: float = 1.0, **kwargs) -> None:
         super().__init__(num_classes=num_classes, in_channels=in_channels,
-                         **fill_loss_num_classes(kwargs, num_classes, 'TauNormClsHead'))
+                         **fill_loss_num_classes(kwargs, num_classes, type(self).__name__))
         if tau < 0:
             raise ValueError(f'tau must be >= 0, got {tau}')
         self.tau = float(tau)
