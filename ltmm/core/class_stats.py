@@ -173,7 +173,8 @@ def _count_label_lists(labels_per_image: Sequence[Sequence[int]], num_classes: O
     return ClassStats(len(labels_per_image), image_count, instance_count, classes, source)
 
 
-def parse_label_lines(lines: Iterable[str], source: str) -> List[Tuple[str, List[int]]]:
+def parse_label_lines(lines: Iterable[str], source: str,
+                      allow_unlabelled: bool = False) -> List[Tuple[str, List[int]]]:
     """Parse ``<path> <label> [<label> ...]`` lines: the labels are the trailing integers (in file order), so paths
     may contain spaces; blank lines are skipped. The one parser of this format: class statistics and every list
     dataset (ImageNet-LT, Places-LT, VOC-LT, COCO-MLT) read through it.
@@ -181,9 +182,12 @@ def parse_label_lines(lines: Iterable[str], source: str) -> List[Tuple[str, List
     Args:
         lines: the lines of the list.
         source: the file they come from, for the error messages.
+        allow_unlabelled: accept a line with a path and no label (a multi-label test image without any positive
+            class, e.g. the 48 unannotated images of COCO2017 val); a path whose last word is an integer then
+            needs a label.
 
     Raises:
-        ValueError: a line without label, naming the file and line.
+        ValueError: a line without label (unless ``allow_unlabelled``), naming the file and line.
     """
     items: List[Tuple[str, List[int]]] = []
     for lineno, line in enumerate(lines, 1):
@@ -193,21 +197,21 @@ def parse_label_lines(lines: Iterable[str], source: str) -> List[Tuple[str, List
         labels: List[int] = []
         while len(parts) > 1 and _is_int(parts[-1]):
             labels.append(int(parts.pop()))
-        if not labels:
+        if not labels and not allow_unlabelled:
             raise ValueError(f'{source}:{lineno}: expected "<path> <label> [<label> ...]", got {line.strip()!r}')
         items.append((' '.join(parts), labels[::-1]))
     return items
 
 
-def read_label_list(path: str) -> List[Tuple[str, List[int]]]:
+def read_label_list(path: str, allow_unlabelled: bool = False) -> List[Tuple[str, List[int]]]:
     """:func:`parse_label_lines` of a local file.
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: a line without label, naming the file and line.
+        ValueError: a line without label (unless ``allow_unlabelled``), naming the file and line.
     """
     with open(path, encoding='utf-8') as f:
-        return parse_label_lines(f, path)
+        return parse_label_lines(f, path, allow_unlabelled)
 
 
 def _parse_list_file(path: str, num_classes: Optional[int]) -> ClassStats:

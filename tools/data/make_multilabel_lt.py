@@ -9,12 +9,17 @@ original annotation files on disk (nothing is downloaded).
     python tools/data/make_multilabel_lt.py voc --data-root data/VOCdevkit --img-ids longtail2012/img_id.txt
 
 Protocol (see ltmm/multilabel/long_tail_split.py): Pareto b=6 reference counts from --max (800 VOC, 1200 COCO) down
-to --min (1), classes visited in co-occurrence order, seed 0. Labels are the non-difficult (VOC) / non-crowd (COCO)
-objects of an image; images without any are left out. Written under --out-dir (default
-<data-root>/longtail2012 or <data-root>/longtail2017):
+to --min (1), classes visited in co-occurrence order, seed 0, drawn as the official script draws them, so the
+published VOC-LT split (1,142 images) comes out bit for bit. Labels as the official code reads them: VOC, every
+object of an image, `difficult` ones included, and every image of the image set; COCO, every annotation including
+crowd ones, except boxes with area <= 0 or a side < 1 pixel (and any marked `ignore`), every image of the split
+(the source rows in the annotation file's order; the 48 unannotated val2017 images are test images without labels).
+Written under --out-dir (default <data-root>/longtail2012 or <data-root>/longtail2017):
 
-    train.txt, test.txt   "<image path relative to data-root> <label> ..." (0-based labels)
-    img_id.txt            the training image ids
+    train.txt, test.txt   "<image path relative to data-root> <label> ..." (0-based labels; a test image without
+                          any label is its path alone)
+    img_id.txt            the training image ids, in the official order (the published img_id file, byte for byte,
+                          when the split is the published one)
     class_stats.json      training counts (ltmm class_stats) with the class names
     class_split.json      head (>= 100 training images) / medium (20-99) / tail (< 20) class indices
     class_counts.png      training images per class, sorted
@@ -45,7 +50,8 @@ PRESETS = {
 
 
 def load_voc(data_root: str, year: str, image_set: str) -> Source:
-    """Non-difficult object classes of each image of ``VOC<year>/ImageSets/Main/<image_set>.txt``."""
+    """The object classes of each image of ``VOC<year>/ImageSets/Main/<image_set>.txt``, in its order: every object,
+    ``difficult`` ones included, and every image (the official ``XMLDataset.get_ann_info``)."""
     classes = list(VOCLTDataset.METAINFO['classes'])
     base = os.path.join(data_root, f'VOC{year}')
     list_file = os.path.join(base, 'ImageSets', 'Main', f'{image_set}.txt')
@@ -53,7 +59,7 @@ def load_voc(data_root: str, year: str, image_set: str) -> Source:
         raise FileNotFoundError(f'VOC image set not found: {list_file}')
     with open(list_file, encoding='utf-8') as f:
         ids = [line.split()[0] for line in f if line.strip()]
-    kept, rows = [], []
+    rows = []
     for image_id in tqdm(ids, desc=f'VOC{year} {image_set}', unit='img', leave=False):
         xml_file = os.path.join(base, 'Annotations', f'{image_id}.xml')
         if not os.path.isfile(xml_file):
@@ -63,18 +69,16 @@ def load_voc(data_root: str, year: str, image_set: str) -> Source:
             name = obj.findtext('name', '').strip()
             if name not in classes:
                 raise ValueError(f'{xml_file}: unknown VOC class {name!r}')
-            if obj.findtext('difficult', '0').strip() != '1':
-                row[classes.index(name)] = True
-        if row.any():
-            kept.append(image_id)
-            rows.append(row)
-    paths = [f'VOC{year}/JPEGImages/{i}.jpg' for i in kept]
-    return kept, np.array(rows, dtype=bool).reshape(-1, len(classes)), paths
+            row[classes.index(name)] = True
+        rows.append(row)
+    paths = [f'VOC{year}/JPEGImages/{i}.jpg' for i in ids]
+    return ids, np.array(rows, dtype=bool).reshape(-1, len(classes)), paths
 
 
 def load_coco(data_root: str, split: str) -> Tuple[Source, List[str]]:
-    """Non-crowd object classes of each image of ``annotations/instances_<split>2017.json``, and the class names
-    (ordered by category id)."""
+    """The object classes of each image of ``annotations/instances_<split>2017.json`` (every image, in the file's
+    order), and the class names (ordered by category id). As the official ``CocoDataset._parse_ann_info``: crowd
+    annotations count; those marked ``ignore`` and boxes with area <= 0 or width / height < 1 do not."""
     ann_file = os.path.join(data_root, 'annotations', f'instances_{split}2017.json')
     if not os.path.isfile(ann_file):
         raise FileNotFoundError(f'COCO annotation file not found: {ann_file}')
@@ -86,18 +90,21 @@ def load_coco(data_root: str, split: str) -> Tuple[Source, List[str]]:
     for ann in data['annotations']:
         if ann['category_id'] not in index:
             raise ValueError(f'{ann_file}: annotation {ann.get("id")} has unknown category_id {ann["category_id"]}')
-        if not ann.get('iscrowd', 0):
+        if 'bbox' not in ann or 'area' not in ann:
+            raise ValueError(f'{ann_file}: annotation {ann.get("id")} has no "bbox" or no "area" field')
+        _, _, w, h = ann['bbox']
+        if not ann.get('ignore', False) and ann['area'] > 0 and w >= 1 and h >= 1:
             labels.setdefault(ann['image_id'], set()).add(index[ann['category_id']])
-    images = sorted((img for img in data['images'] if img['id'] in labels), key=lambda img: img['id'])
+    images = data['images']
     rows = np.zeros((len(images), len(cats)), dtype=bool)
     for r, img in enumerate(images):
-        rows[r, sorted(labels[img['id']])] = True
+        rows[r, sorted(labels.get(img['id'], ()))] = True
     source = ([str(img['id']) for img in images], rows, [f'{split}2017/{img["file_name"]}' for img in images])
     return source, [c['name'] for c in cats]
 
 
-def read_ids(path: str, known: Sequence[str]) -> np.ndarray:
-    """Row indices of the ids listed in ``path`` (one a line; COCO ids may be zero-padded)."""
+def read_ids(path: str, known: Sequence[str]) -> List[int]:
+    """Row indices of the ids listed in ``path``, in its order (one a line; COCO ids may be zero-padded)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f'image-id list not found: {path}')
     with open(path, encoding='utf-8') as f:
@@ -112,11 +119,11 @@ def read_ids(path: str, known: Sequence[str]) -> np.ndarray:
         else:
             missing.append(image_id)
     if missing:
-        raise ValueError(f'{path}: {len(missing)} image id(s) are not labelled images of the source set, e.g. '
+        raise ValueError(f'{path}: {len(missing)} image id(s) are not images of the source set, e.g. '
                          f'{missing[:5]}')
     if len(set(rows)) != len(rows):
         raise ValueError(f'{path}: repeated image ids')
-    return np.array(sorted(rows), dtype=np.int64)
+    return rows
 
 
 def write_list(path: str, paths: Sequence[str], labels: np.ndarray) -> None:
@@ -159,6 +166,10 @@ def make_split(dataset: str, data_root: str, out_dir: Optional[str] = None, img_
         test = load_coco(data_root, preset['test'])[0]
     if img_ids:
         rows = read_ids(img_ids, ids)
+        unlabelled = [ids[r] for r in rows if not labels[r].any()]
+        if unlabelled:
+            raise ValueError(f'{img_ids}: {len(unlabelled)} training image(s) without any label, e.g. '
+                             f'{unlabelled[:5]}')
     else:
         reference = pareto_reference(len(classes), max_count or preset['max'], min_count, pareto_b)
         rows = select_long_tail(labels, reference, seed)

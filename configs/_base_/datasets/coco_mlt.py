@@ -1,6 +1,7 @@
 # COCO-MLT (Wu et al., Distribution-Balanced loss, ECCV 2020; not the detection "COCO-LT"): 1,909 long-tailed images
-# of COCO2017 train, 80 classes (22 head >= 100 training images, 33 medium 20-99, 25 tail < 20), tested on the 5,000
-# images of COCO2017 val (those with at least one non-crowd object). Build the lists with:
+# of COCO2017 train, 80 classes (22 head >= 100 training images, 33 medium 20-99, 25 tail < 20), tested on all 5,000
+# images of COCO2017 val (48 have no annotation: every class a negative). Labels as the official code: crowd
+# annotations count, boxes with area <= 0 or a side < 1 pixel do not. Build the lists with:
 #   python tools/data/make_multilabel_lt.py coco --data-root data/coco [--img-ids <published img_id list>]
 # Layout: data/coco/{train2017,val2017,annotations}, lists in data/coco/longtail2017/. Transforms as VOC-LT.
 _base_ = ['./voc_lt.py']

@@ -1,6 +1,7 @@
 # VOC-LT (Wu et al., Distribution-Balanced loss, ECCV 2020): 1,142 long-tailed images of VOC2012 trainval, 20 classes
-# (6 head >= 100 training images, 6 medium 20-99, 8 tail < 20), tested on the 4,952 images of VOC2007 test. Build the
-# lists with (the published ids reproduce the paper's split exactly):
+# (6 head >= 100 training images, 6 medium 20-99, 8 tail < 20), tested on the 4,952 images of VOC2007 test; an image's
+# labels are the classes of all its objects, `difficult` ones included (the official code). Build the lists with
+# (the generator draws as the official one: the published split, same images in the same order):
 #   python tools/data/make_multilabel_lt.py voc --data-root data/VOCdevkit [--img-ids <published img_id.txt>]
 # Layout: data/VOCdevkit/{VOC2012,VOC2007}/{JPEGImages,Annotations,ImageSets}, lists in data/VOCdevkit/longtail2012/.
 # Transforms after the DB-loss configs: 224 x 224 (aspect ratio not kept), random crop of at least 0.8 of each

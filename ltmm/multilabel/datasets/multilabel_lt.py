@@ -28,10 +28,10 @@ COCO_CLASSES = (
     'refrigerator', 'book', 'clock', 'vase', 'scissors', 'teddy bear', 'hair drier', 'toothbrush')
 
 
-def read_multilabel_list(path: str) -> List[Tuple[str, List[int]]]:
+def read_multilabel_list(path: str, allow_unlabelled: bool = False) -> List[Tuple[str, List[int]]]:
     """``<image path> <label> [<label> ...]`` lines (``ltmm.core.class_stats.read_label_list``), each image's labels
-    sorted and de-duplicated."""
-    return [(image, sorted(set(labels))) for image, labels in read_label_list(path)]
+    sorted and de-duplicated; ``allow_unlabelled`` accepts an image without any label (a path alone)."""
+    return [(image, sorted(set(labels))) for image, labels in read_label_list(path, allow_unlabelled)]
 
 
 @register_into('DATASETS', scopes=('mmpretrain',))
@@ -40,14 +40,17 @@ class MultiLabelListDataset(MultiLabelDataset):
 
     Args are those of mmpretrain's ``MultiLabelDataset``: ``ann_file`` (the list, relative to ``data_root``),
     ``data_prefix`` (prepended to the image paths), ``classes`` / ``metainfo``, ``pipeline``, ``test_mode``...
-    Labels must lie in ``[0, len(classes))``.
+    Labels must lie in ``[0, len(classes))``. A test list (``test_mode=True``) may hold images without any label
+    (every class a negative; the DB-loss evaluation keeps all 5,000 COCO2017 val images, 48 of them unannotated); a
+    training list may not: the split generator draws its images class by class, and the re-balancing weight of the
+    DB loss divides by the sum of ``1 / n_i`` over an image's labels.
     """
 
     def load_data_list(self) -> List[dict]:
         classes = self.metainfo.get('classes')
         data_list = []
-        for path, labels in read_multilabel_list(self.ann_file):
-            if classes is not None and (labels[0] < 0 or labels[-1] >= len(classes)):
+        for path, labels in read_multilabel_list(self.ann_file, allow_unlabelled=self.test_mode):
+            if classes is not None and labels and (labels[0] < 0 or labels[-1] >= len(classes)):
                 raise ValueError(f'{self.ann_file}: image {path!r} has labels {labels}, outside the '
                                  f'{len(classes)} classes of {type(self).__name__}')
             data_list.append(dict(img_path=os.path.join(self.img_prefix, path), gt_label=labels))
