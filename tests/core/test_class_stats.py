@@ -273,7 +273,8 @@ def test_a_file_is_parsed_once_per_process(tmp_path, monkeypatch):
     lst.write_text('a.jpg 0\nb.jpg 1\nc.jpg 1\n')
     parses = []
     real = module.parse_label_lines
-    monkeypatch.setattr(module, 'parse_label_lines', lambda lines, source: parses.append(source) or real(lines, source))
+    monkeypatch.setattr(module, 'parse_label_lines',
+                        lambda lines, source, *args: parses.append(source) or real(lines, source, *args))
     first = load_class_stats(str(lst), num_classes=2)
     again = load_class_stats(lst, num_classes=2)  # a PathLike of the same file
     assert again is first and len(parses) == 1
