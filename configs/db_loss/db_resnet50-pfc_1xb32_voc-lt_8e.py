@@ -1,5 +1,5 @@
 # Distribution-Balanced loss without focal modulation: class-aware resampling + re-balanced weighting + NTR
-# (kappa 0.05, lambda 5) on BCE: the "DB" row. tools/dist_train.sh THIS 8
-_base_ = ['./bce_resnet50-pfc_8xb32_voc-lt_8e.py']
+# (kappa 0.05, lambda 5) on BCE: the "DB" row. python tools/train.py THIS
+_base_ = ['./bce_resnet50-pfc_1xb32_voc-lt_8e.py']
 model = dict(head=dict(loss=dict(reweight='rebalance', focal=False, ntr_kappa=0.05, ntr_lambda=5.0)))
 train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler', num_samples_cls=3, reduce=4))
