@@ -303,7 +303,7 @@ def test_cifar100_lt_baseline_trains(tmp_path):
     _write_cifar(tmp_path / 'cifar', 100, 10)
     root = str(tmp_path / 'cifar')
     work = tmp_path / 'work'
-    out = run(tool('train.py', str(REPO / 'configs/baseline/resnet32_8xb16_cifar100-lt-if100_200e.py'),
+    out = run(tool('train.py', str(REPO / 'configs/baseline/resnet32_1xb128_cifar100-lt-if100_200e.py'),
                    '--work-dir', str(work), '--cfg-options', 'train_cfg.max_epochs=1',
                    f'train_dataloader.dataset.data_root={root}', 'train_dataloader.dataset.imbalance_factor=10',
                    'train_dataloader.dataset.expected_counts=None', f'val_dataloader.dataset.data_root={root}',

@@ -16,7 +16,7 @@ def test_every_folder_has_the_four_recipes():
     for folder in FOLDERS:
         names = [p.split('/')[-1] for p in glob(str(REPO / 'configs' / folder / '*.py'))]
         for recipe in ('resnet50_8xb64_imagenet-lt_90e', 'resnext50-32x4d_8xb64_imagenet-lt_90e',
-                       'resnet32_8xb16_cifar100-lt-if100_200e', 'lenet_1xb32_digits-lt_30e'):
+                       'resnet32_1xb128_cifar100-lt-if100_200e', 'lenet_1xb32_digits-lt_30e'):
             assert any(recipe in n for n in names), (folder, recipe)
         assert (REPO / 'configs' / folder / 'README.md').is_file()
 

@@ -22,7 +22,8 @@ train_pipeline = [
 ]
 test_pipeline = [dict(type='PackInputs')]
 train_dataloader = dict(
-    batch_size=16,  # x 8 GPUs = 128 (on one GPU: train_dataloader.batch_size=128, same lr)
+    # 1 GPU x 128, as the official LDAM-DRW, RIDE and class-balanced runs: BatchNorm statistics over 128 images
+    batch_size=128,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),

@@ -1,5 +1,5 @@
 # CIFAR-LT, the LDAM-DRW recipe (Cao et al., NeurIPS 2019, kaidic/LDAM-DRW cifar_train.py): SGD momentum 0.9,
-# weight decay 2e-4, lr 0.1 for a total batch of 128, 200 epochs; lr * (e + 1) / 5 for epochs e = 0..4 (linear
+# weight decay 2e-4, lr 0.1 for a batch of 128 on one GPU, 200 epochs; lr * (e + 1) / 5 for epochs e = 0..4 (linear
 # warm-up, stepped per epoch), then x0.01 from epoch 160 and x0.01 again from epoch 180 (lr 1e-3, then 1e-5).
 # Pair with ../datasets/cifar100_lt.py or cifar10_lt.py and ../default_runtime_cls.py.
 max_epochs = 200

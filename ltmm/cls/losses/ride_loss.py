@@ -85,6 +85,12 @@ class RIDELoss(ClassificationLoss):
     passes), and the experts' terms are summed, not averaged. Per-sample ``weight`` multiplies both terms (and the
     LDAM denominator); ``reduction='none'`` returns ``ldam_i + div_i``.
 
+    Under DDP the sums are per GPU (as ``LDAMLoss``): each GPU divides its LDAM terms by the ``sum_i w_{y_i}`` of its
+    own samples, and DDP averages the gradients. Before DRW (all weights 1) this equals the whole-batch mean; in the
+    DRW phase it does not, as the GPUs' weight sums differ, whereas the official code (one GPU on CIFAR-100-LT,
+    ``nn.DataParallel`` on ImageNet-LT, which gathers the logits) divides by the sum over the whole batch. The
+    one-GPU CIFAR-LT configs (``1xb128``) are exact; the 8-GPU ImageNet-LT configs carry this difference.
+
     Args:
         class_stats: training class counts (see :mod:`ltmm.core.class_stats`); every class needs an image.
         num_classes: ``C``, checked against ``class_stats`` when given (``MultiExpertClsHead`` fills it in).

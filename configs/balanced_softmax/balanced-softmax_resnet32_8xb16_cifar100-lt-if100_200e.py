@@ -1,7 +1,0 @@
-# Balanced Softmax (Ren et al., NeurIPS 2020): cross-entropy on z + log n.
-# ResNet-32 on CIFAR-100-LT (imbalance factor 100), the LDAM-DRW 200-epoch recipe:
-# configs/baseline/resnet32_8xb16_cifar100-lt-if100_200e.py with this method.
-# tools/dist_train.sh THIS_CONFIG 8   (or one GPU: --cfg-options train_dataloader.batch_size=128)
-_base_ = '../baseline/resnet32_8xb16_cifar100-lt-if100_200e.py'
-model = dict(head=dict(loss=dict(
-    _delete_=True, type='BalancedSoftmaxLoss', class_stats={{_base_.class_stats}})))
