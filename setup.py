@@ -21,6 +21,7 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.10',
     packages=find_packages(include=['ltmm', 'ltmm.*']),
+    package_data={'ltmm.core': ['split_manifest.json']},  # the published split files (tools/data/verify_splits.py)
     # torch, mmcv (built with ops) and the OpenMMLab packages are installed by tools/install.sh
     # (see requirements/): mmcv has no wheel on PyPI and mmengine/lvis pull the GUI OpenCV.
     install_requires=['numpy', 'tqdm', 'matplotlib', 'pycocotools'],

@@ -13,17 +13,21 @@ Places-LT     62,500      7,300 (20/c)   36,500 (100/c)      365
 ============  ==========  =============  ==================  =======
 
 A truncated download, a file of the wrong benchmark or split, or a list of another label space fails at load with
-an error naming the file, the expected and the found counts; ``verify=False`` accepts a custom list.
+an error naming the file, the expected and the found counts; so does a file the split manifest knows as another split
+or one changed since ``tools/data/verify_splits.py`` recorded it (``ltmm.core.split_manifest``); a list that only
+differs from the published bytes is a warning. ``verify=False`` accepts a custom list.
 """
 from typing import Dict, List, Optional, Sequence
 
-import numpy as np
 from mmengine.fileio import get_file_backend, list_from_file
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
 from ...core.class_stats import parse_label_lines
 from ...core.registry import register_into
+from ...core.split_manifest import check_split_file, count_problems, size_problem
+
+VERIFY_HINT = 'pass verify=False to load a custom list'
 
 
 def verify_split(source: str, benchmark: str, split: str, labels: Sequence[int], num_classes: int,
@@ -42,37 +46,31 @@ def verify_split(source: str, benchmark: str, split: str, labels: Sequence[int],
     Raises:
         ValueError: naming the file, the expected and the found counts.
     """
-    hint = 'pass verify=False to load a custom list'
-    if len(labels) != expected_total:
-        raise ValueError(f'{source}: {benchmark} {split} has {expected_total:,} images, found {len(labels):,} '
-                         f'({hint})')
-    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=num_classes)
-    missing = np.flatnonzero(counts == 0)
-    if len(missing):
-        raise ValueError(f'{source}: {benchmark} {split} has images of all {num_classes} classes, found none of '
-                         f'{len(missing)} classes (first: class {missing[0]}) ({hint})')
-    if per_class is not None and np.any(counts != per_class):
-        bad = int(np.flatnonzero(counts != per_class)[0])
-        raise ValueError(f'{source}: {benchmark} {split} has {per_class} images per class, found {counts[bad]} of '
-                         f'class {bad} ({hint})')
+    problems = (size_problem(source, benchmark, split, expected_total, len(labels))
+                or count_problems(source, benchmark, split, labels, num_classes, per_class))
+    if problems:
+        raise ValueError(f'{problems[0].message} ({VERIFY_HINT})')
 
 
 class _LTListDataset(CustomDataset):
     """A ``<path> <label>`` list of a published long-tailed benchmark, verified at load.
 
-    Subclasses set ``benchmark``, ``split_sizes`` (split -> number of images), ``per_class`` (split -> images per
-    class of the balanced splits) and ``METAINFO`` (the class names).
+    Subclasses set ``benchmark``, ``manifest_key`` (its entry in the split manifest), ``split_sizes`` (split -> number
+    of images), ``per_class`` (split -> images per class of the balanced splits) and ``METAINFO`` (the class names).
 
     Args:
         ann_file: the split file, relative to ``data_root`` unless absolute.
         split: 'train', 'val' or 'test': which published size to check.
         verify: check the line count, the class count (and the per-class count of val / test) against the
-            published split; False for a custom list, whose labels must still index the classes.
+            published split, then the file against the split manifest and the user's record
+            (``ltmm.core.split_manifest.check_split_file``); False for a custom list, whose labels must still index
+            the classes.
         data_root: root of the images (the ImageNet-2012 / Places365 folder).
         data_prefix: prefix joined between ``data_root`` and each listed path ('' for the published files).
         **kwargs: the other arguments of mmpretrain's ``CustomDataset`` (pipeline, classes, test_mode, ...).
     """
     benchmark: str = ''
+    manifest_key: str = ''
     split_sizes: Dict[str, int] = {}
     per_class: Dict[str, int] = {}
 
@@ -98,6 +96,7 @@ class _LTListDataset(CustomDataset):
         if self.verify:
             verify_split(self.ann_file, self.benchmark, self.split, labels, num_classes, self.split_sizes[self.split],
                          self.per_class.get(self.split))
+            check_split_file(self.ann_file, self.manifest_key, self.split, hint=VERIFY_HINT)
         return [{'img_path': backend.join_path(self.img_prefix, path), 'gt_label': label}
                 for (path, _), label in zip(items, labels)]
 
@@ -110,6 +109,7 @@ class ImageNetLTDataset(_LTListDataset):
     mmpretrain's ``IMAGENET_CATEGORIES``.
     """
     benchmark = 'ImageNet-LT'
+    manifest_key = 'imagenet_lt'
     split_sizes = {'train': 115846, 'val': 20000, 'test': 50000}
     per_class = {'val': 20, 'test': 50}
     METAINFO = {'classes': IMAGENET_CATEGORIES}
@@ -122,6 +122,7 @@ class PlacesLTDataset(_LTListDataset):
     The split files carry no class names, so classes are named by their label ('0' ... '364').
     """
     benchmark = 'Places-LT'
+    manifest_key = 'places_lt'
     split_sizes = {'train': 62500, 'val': 7300, 'test': 36500}
     per_class = {'val': 20, 'test': 100}
     METAINFO = {'classes': tuple(str(i) for i in range(365))}

@@ -12,7 +12,10 @@ from mmengine.fileio import get_file_backend, load
 from mmpretrain.datasets import BaseDataset
 
 from ...core.registry import register_into
+from ...core.split_manifest import check_split_file
 from .imagenet_lt import verify_split
+
+VERIFY_HINT = 'pass verify=False to load another json'
 
 
 @register_into('DATASETS', scopes=('mmpretrain',))
@@ -23,7 +26,9 @@ class INat2018Dataset(BaseDataset):
         ann_file: the annotation json, relative to ``data_root`` unless absolute.
         split: 'train' or 'val': which published size to check (437,513 / 24,426 images, 8,142 classes, val
             3 per class).
-        verify: check those sizes; False for another json in the same format (e.g. a subset).
+        verify: check those sizes, then the file against the split manifest and the user's record
+            (``ltmm.core.split_manifest.check_split_file``); False for another json in the same format (e.g. a
+            subset).
         data_root: root the ``file_name`` fields are relative to (they start with ``train_val2018/``).
         data_prefix: prefix joined between ``data_root`` and each ``file_name`` ('' for the official files).
         **kwargs: the other arguments of mmpretrain's ``BaseDataset`` (pipeline, test_mode, ...).
@@ -72,7 +77,9 @@ class INat2018Dataset(BaseDataset):
         if self.verify:
             if len(categories) != self.num_classes:
                 raise ValueError(f'{self.ann_file}: {self.benchmark} has {self.num_classes:,} categories, found '
-                                 f'{len(categories):,} (pass verify=False to load another json)')
-            verify_split(self.ann_file, self.benchmark, self.split, [d['gt_label'] for d in data_list],
-                         self.num_classes, self.split_sizes[self.split], self.per_class.get(self.split))
+                                 f'{len(categories):,} ({VERIFY_HINT})')
+            labels = [d['gt_label'] for d in data_list]
+            verify_split(self.ann_file, self.benchmark, self.split, labels, self.num_classes,
+                         self.split_sizes[self.split], self.per_class.get(self.split))
+            check_split_file(self.ann_file, 'inat18', self.split, json_labels=labels, hint=VERIFY_HINT)
         return data_list

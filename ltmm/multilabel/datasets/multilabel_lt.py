@@ -14,6 +14,7 @@ from mmpretrain.datasets.voc import VOC
 
 from ...core.class_stats import read_label_list
 from ...core.registry import register_into
+from ...core.split_manifest import check_split_file
 from ...demo.lt_shapes import CLASSES as LT_SHAPES_CLASSES
 
 # COCO's 80 object classes in category-id order (mmdet's CocoDataset.METAINFO; mmpretrain has no such list)
@@ -43,8 +44,10 @@ class MultiLabelListDataset(MultiLabelDataset):
     Labels must lie in ``[0, len(classes))``. A test list (``test_mode=True``) may hold images without any label
     (every class a negative; the DB-loss evaluation keeps all 5,000 COCO2017 val images, 48 of them unannotated); a
     training list may not: the split generator draws its images class by class, and the re-balancing weight of the
-    DB loss divides by the sum of ``1 / n_i`` over an image's labels.
+    DB loss divides by the sum of ``1 / n_i`` over an image's labels. A subclass with a ``manifest_key`` checks a
+    list at one of its benchmark's split paths against the split manifest (``ltmm.core.split_manifest``).
     """
+    manifest_key = ''
 
     def load_data_list(self) -> List[dict]:
         classes = self.metainfo.get('classes')
@@ -54,6 +57,8 @@ class MultiLabelListDataset(MultiLabelDataset):
                 raise ValueError(f'{self.ann_file}: image {path!r} has labels {labels}, outside the '
                                  f'{len(classes)} classes of {type(self).__name__}')
             data_list.append(dict(img_path=os.path.join(self.img_prefix, path), gt_label=labels))
+        if self.manifest_key:  # a list at a published split's path (longtail2012/train.txt, ...): the split manifest
+            check_split_file(self.ann_file, self.manifest_key, hint='a custom list loads from another path')
         return data_list
 
 
@@ -61,6 +66,7 @@ class MultiLabelListDataset(MultiLabelDataset):
 class VOCLTDataset(MultiLabelListDataset):
     """VOC-LT: 1,142 long-tailed VOC2012 trainval images (20 classes, 6 head / 6 medium / 8 tail), tested on VOC2007
     test. Lists from ``tools/data/make_multilabel_lt.py voc``."""
+    manifest_key = 'voc_lt'
     METAINFO = {'classes': tuple(VOC.METAINFO['classes'])}
 
 
@@ -68,6 +74,7 @@ class VOCLTDataset(MultiLabelListDataset):
 class COCOMLTDataset(MultiLabelListDataset):
     """COCO-MLT: 1,909 long-tailed COCO2017 train images (80 classes, 22 head / 33 medium / 25 tail), tested on
     COCO2017 val. Not the detection "COCO-LT". Lists from ``tools/data/make_multilabel_lt.py coco``."""
+    manifest_key = 'coco_mlt'
     METAINFO = {'classes': COCO_CLASSES}
 
 
