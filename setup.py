@@ -25,6 +25,8 @@ setup(
     # torch, mmcv (built with ops) and the OpenMMLab packages are installed by tools/install.sh
     # (see requirements/): mmcv has no wheel on PyPI and mmengine/lvis pull the GUI OpenCV.
     install_requires=['numpy', 'tqdm', 'matplotlib', 'pycocotools'],
+    # the LVIS evaluator's command line: numpy and pycocotools only (ltmm/core/lvis_eval_cli.py)
+    entry_points={'console_scripts': ['ltmm-lvis-eval = ltmm.core.lvis_eval_cli:main']},
     classifiers=[
         'Programming Language :: Python :: 3',
         'License :: OSI Approved :: Apache Software License',

@@ -8,7 +8,6 @@ import os
 
 from mmengine.evaluator import DumpResults
 
-import ltmm  # noqa: F401  (applies the compat shims and registers ltmm's modules)
 from ltmm.engine import add_common_args, build_runner, load_config
 
 

@@ -5,7 +5,6 @@
 """
 import argparse
 
-import ltmm  # noqa: F401  (applies the compat shims and registers ltmm's modules)
 from ltmm.engine import add_common_args, build_runner, load_config
 
 

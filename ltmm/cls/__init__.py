@@ -1,7 +1,11 @@
 """Long-tailed classification on mmpretrain: losses, heads, backbones, datasets, samplers, metrics and hooks,
-registered into mmpretrain's registries on import."""
+registered into mmpretrain's registries on import (with the compat shims of the pinned stack)."""
 from ..core.registry import require_framework
 
 require_framework('cls')
+
+from ..core.compat import patch_checkpoint_loading  # noqa: E402
+
+patch_checkpoint_loading()
 
 from . import backbones, datasets, heads, hooks, losses, metrics, samplers  # noqa: E402,F401  (registration)

@@ -1,10 +1,11 @@
 """Register ltmm modules straight into the registries of the OpenMMLab frameworks that are installed (mmpretrain,
 mmdet), as their own ``projects/`` do: configs keep ``default_scope='mmdet'`` or ``'mmpretrain'`` and only add
-``custom_imports=dict(imports=['ltmm'], allow_failed_imports=False)``.
+``custom_imports=dict(imports=['ltmm.det'], allow_failed_imports=False)`` (or ``'ltmm.cls'``, ``'ltmm.multilabel'``).
 
 Each task package needs one framework (``TASKS``): ``ltmm.cls`` and ``ltmm.multilabel`` plug into mmpretrain,
-``ltmm.det`` into mmdet. ``import ltmm`` imports the packages whose framework is installed; importing one whose
-framework is missing raises a ``ModuleNotFoundError`` that names the package to install.
+``ltmm.det`` into mmdet. ``import ltmm`` imports none of them (the core needs no framework);
+:func:`import_installed_tasks` (``ltmm.engine`` calls it) imports the packages whose framework is installed; importing
+one whose framework is missing raises a ``ModuleNotFoundError`` that names the package to install.
 
 ltmm never registers a name a framework already owns (no ``force=True``), so mmdet's and mmpretrain's own modules
 still register when their packages are imported later.

@@ -4,4 +4,9 @@ from ..core.registry import require_framework
 
 require_framework('det')
 
+from ..core.compat import patch_checkpoint_loading, patch_lvis_eval  # noqa: E402
+
+patch_checkpoint_loading()
+patch_lvis_eval()
+
 from . import datasets, evaluation, heads, losses  # noqa: E402,F401  (registration)

@@ -4,4 +4,8 @@ from ..core.registry import require_framework
 
 require_framework('multilabel')
 
+from ..core.compat import patch_checkpoint_loading  # noqa: E402
+
+patch_checkpoint_loading()
+
 from . import datasets, losses, metrics  # noqa: E402,F401  (registration)

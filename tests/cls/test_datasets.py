@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-import ltmm  # noqa: F401  (registers the datasets)
+import ltmm.cls  # noqa: F401  (registers the datasets)
 from ltmm.cls.datasets import CIFARLTDataset, ImageNetLTDataset, INat2018Dataset, PlacesLTDataset
 from ltmm.cls.datasets.cifar_lt import long_tail_indices
 from ltmm.core.class_stats import load_class_stats

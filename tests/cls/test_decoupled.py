@@ -11,7 +11,7 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
-import ltmm  # noqa: F401
+import ltmm.cls  # noqa: F401
 from ltmm.cls.hooks import DecoupledStageHook
 from ltmm.engine import build_runner
 

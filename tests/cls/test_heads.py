@@ -8,7 +8,7 @@ from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-import ltmm  # noqa: F401
+import ltmm.cls  # noqa: F401
 from ltmm.cls.heads.cosine_cls_head import cosine_logits
 from ltmm.cls.heads.tau_norm_cls_head import tau_normalize
 

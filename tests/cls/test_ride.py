@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
-import ltmm  # noqa: F401
+import ltmm.cls  # noqa: F401
 from ltmm.cls.hooks.loss_epoch_hook import LossEpochHook, epoch_modules
 from ltmm.cls.losses.ride_loss import diversity_temperatures, ride_loss_terms
 from ltmm.core.reweighting import effective_number_weights

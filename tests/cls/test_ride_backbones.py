@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-import ltmm  # noqa: F401
+import ltmm.cls  # noqa: F401
 from ltmm.cls.backbones.ride_resnet import forward_expert_stages
 
 

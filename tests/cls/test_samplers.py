@@ -5,7 +5,7 @@ from typing import List, Sequence
 import numpy as np
 import pytest
 
-import ltmm  # noqa: F401  (registration)
+import ltmm.cls  # noqa: F401  (registration)
 from ltmm.cls.samplers import ClassAwareSampler, PowerSampler
 from ltmm.cls.samplers import base as sampler_base
 

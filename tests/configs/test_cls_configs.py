@@ -15,7 +15,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-import ltmm  # noqa: F401  (registers ltmm's modules)
+import ltmm.cls  # noqa: F401  (registers ltmm's modules)
 from ltmm.core.long_tail import exponential_profile
 
 from ..helpers import REPO
@@ -121,7 +121,8 @@ def test_cls_config(path: Path):
     if cfg.get('default_scope') == 'mmdet':
         pytest.skip('detection config')
     assert cfg.get('default_scope') == 'mmpretrain', f'{path}: classification configs use default_scope=mmpretrain'
-    assert 'ltmm' in cfg.get('custom_imports', {}).get('imports', []), f'{path}: custom_imports must import ltmm'
+    imports = set(cfg.get('custom_imports', {}).get('imports', []))
+    assert imports & {'ltmm.cls', 'ltmm.multilabel'}, f'{path}: custom_imports must import its task package'
     init_default_scope('mmpretrain')
     registries = _registries()
     plain = cfg.to_dict()

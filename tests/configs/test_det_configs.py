@@ -77,7 +77,7 @@ def test_bbox_head_builds_with_the_right_width(folder):
     from mmdet.registry import MODELS
     from mmengine.registry import DefaultScope
 
-    import ltmm  # noqa: F401
+    import ltmm.det  # noqa: F401
 
     tag = {'lvis': 'ce', 'fed_loss': 'fed-loss', 'seesaw': 'seesaw-loss'}.get(folder, folder)
     cfg = Config.fromfile(str(REPO / f'configs/{folder}/mask-rcnn_r50_fpn_{tag}_random-ms-1x_lvis-v1.py'))

@@ -9,7 +9,7 @@ import torch
 from mmengine.config import Config
 from torch.utils.data import DataLoader
 
-import ltmm  # noqa: F401  (registration)
+import ltmm.multilabel  # noqa: F401  (registration)
 from ltmm.cls.samplers import base as sampler_base
 
 from ..helpers import REPO, run, tool

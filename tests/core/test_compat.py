@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-import ltmm  # noqa: F401  (applies the shims)
+import ltmm.det  # noqa: F401  (a task package applies the shims)
 from ltmm.core.compat import CheckpointSecurityError, cpu_ddp_wrapper_cfg, init_distributed
 
 

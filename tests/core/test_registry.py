@@ -1,5 +1,6 @@
-"""`import ltmm` registers its modules into the registries of the installed frameworks (mmdet, mmpretrain), under
-names of its own; with one framework missing, the other's task packages still register and work."""
+"""The task packages register their modules into the registries of the installed frameworks (mmdet, mmpretrain), under
+names of their own (``ltmm.engine`` imports every installed one); with one framework missing, the other's task
+packages still register and work; ``import ltmm`` itself imports no framework."""
 import importlib
 import json
 import subprocess
@@ -8,7 +9,7 @@ import textwrap
 
 import pytest
 
-import ltmm  # noqa: F401
+import ltmm.engine  # noqa: F401  (registers every installed task package)
 
 from ..helpers import CLS_CFG, REPO
 
@@ -34,6 +35,13 @@ EXPECTED = {
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler'},
     },
 }
+
+
+def test_import_ltmm_imports_no_framework():
+    code = ('import sys, ltmm, ltmm.core.lvis_eval, ltmm.core.split_manifest, ltmm.core.class_stats; '
+            'print(sorted(m for m in ("torch", "mmengine", "mmdet", "mmpretrain", "mmcv") if m in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == '[]'
 
 
 def ltmm_names(scope: str, registry: str) -> set:
@@ -80,8 +88,8 @@ WITHOUT_FRAMEWORK = textwrap.dedent("""
                 raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
     sys.meta_path.insert(0, NotInstalled())
-    import ltmm
-    print('TASKS', list(ltmm.TASKS))
+    import ltmm.engine
+    print('TASKS', list(ltmm.engine.TASKS))
     for scope, registries in expected.items():
         for registry, names in registries.items():
             node = getattr(importlib.import_module(f'{scope}.registry'), registry)

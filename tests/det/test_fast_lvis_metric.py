@@ -9,7 +9,7 @@ import pycocotools.mask as mask_utils
 import pytest
 import torch
 
-import ltmm  # noqa: F401
+import ltmm.det  # noqa: F401
 from ltmm.core.per_class import load_per_class
 from ltmm.det.evaluation import FastLVISMetric
 

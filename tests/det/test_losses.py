@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
 
-import ltmm  # noqa: F401  (registers the modules, patches checkpoint loading)
+import ltmm.det  # noqa: F401  (registers the modules, patches checkpoint loading)
 from ltmm.det.losses import federated_loss as fed_module
 from ltmm.det.losses.equalization_loss_v2 import eqlv2_weights
 from ltmm.det.losses.federated_loss import federated_classes

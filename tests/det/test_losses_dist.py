@@ -48,7 +48,7 @@ def worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
     try:
         from mmengine import dist
 
-        import ltmm  # noqa: F401
+        import ltmm.det  # noqa: F401
 
         assert dist.get_world_size() == world_size and dist.get_rank() == rank
         loss_cls = eqlv2()
@@ -63,7 +63,7 @@ def worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
 
 @pytest.mark.slow
 def test_two_ranks(tmp_path):
-    import ltmm  # noqa: F401  (imported once here: forked workers inherit it instead of importing it again)
+    import ltmm.det  # noqa: F401  (imported once here: forked workers inherit it instead of importing it again)
 
     mp.start_processes(worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True, start_method='fork')
     results = [torch.load(tmp_path / f'rank{rank}.pt') for rank in range(2)]

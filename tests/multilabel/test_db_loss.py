@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import ltmm  # noqa: F401  (registration)
+import ltmm.multilabel  # noqa: F401  (registration)
 from ltmm.multilabel.losses.distribution_balanced_loss import (
     DistributionBalancedLoss,
     cb_weight,

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-import ltmm  # noqa: F401  (registration)
+import ltmm.multilabel  # noqa: F401  (registration)
 from ltmm.cls.samplers import ClassAwareSampler
 from ltmm.core.class_stats import load_class_stats
 from ltmm.multilabel.datasets.multilabel_lt import VOCLTDataset, read_multilabel_list

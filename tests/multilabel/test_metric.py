@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score
 
-import ltmm  # noqa: F401  (registration)
+import ltmm.multilabel  # noqa: F401  (registration)
 from ltmm.core.per_class import load_per_class
 from ltmm.core.splits import multilabel_splits
 from ltmm.multilabel.metrics import MultiLabelShotMAP, average_precision

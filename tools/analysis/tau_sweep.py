@@ -25,7 +25,6 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 from tqdm import tqdm
 
-import ltmm  # noqa: F401  (applies the compat shims and registers ltmm's modules)
 from ltmm.cls.heads.tau_norm_cls_head import tau_norm_logits
 from ltmm.cls.metrics.shot_accuracy import ShotAccuracy
 from ltmm.core.splits import GROUPS

@@ -39,7 +39,6 @@ import numpy as np
 from mmengine.config import Config
 from tqdm import tqdm
 
-import ltmm  # noqa: F401  (applies the compat shims and registers ltmm's modules)
 from ltmm.demo.digits_lt import make_digits_lt
 from ltmm.engine import build_runner
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
 
-import ltmm  # noqa: F401  (registers the losses)
+import ltmm.det  # noqa: F401  (registers the losses)
 
 
 def make_inputs(num_rois: int, num_classes: int, device: str, seed: int = 0) -> torch.Tensor:

@@ -1,15 +1,18 @@
-"""LVIS evaluation speed: lvis-api 0.5.3 against ltmm's ``evaluate_lvis`` on a synthetic LVIS-v1-scale workload.
+"""LVIS evaluation speed and memory: lvis-api 0.5.3, faster-coco-eval (LVIS mode) and ltmm's ``evaluate_lvis`` side by
+side on a synthetic LVIS-v1-scale workload, over several sizes.
 
-    python tools/benchmarks/lvis_eval_speed.py --num-images 2000            # bbox and segm
-    python tools/benchmarks/lvis_eval_speed.py --num-images 200 --iou-types bbox
+    python tools/benchmarks/lvis_eval_speed.py                                   # N = 500, 1000, 2000; bbox and segm
+    python tools/benchmarks/lvis_eval_speed.py --num-images 200 --iou-types bbox --evaluators lvis-api ltmm
 
 The workload has the 1,203 LVIS v1 categories with the real rare / common / frequent split (337 / 461 / 405,
 ``image_count`` in 1-10 / 11-100 / 101-1977), and per image ~12 ground-truth objects of a few categories (polygons),
 6 negative categories, sometimes a not-exhaustive one, and 300 detections (jittered copies of the objects and random
 boxes of present, negative and unrelated categories; segm results are RLE with a box, as mmdet writes them). Each
-evaluator runs in its own fresh process from the same json files (loading included); the table gives the wall time,
-the speed-up, the peak resident memory (``ru_maxrss``) and its growth over the process after imports, and the
-largest difference between the two metric dicts.
+evaluator runs in its own fresh process from the same json files (loading included; ``ltmm-arrays`` is the in-process
+path of ``FastLVISMetric``, predictions already in memory); the table gives the wall time, the peak resident memory
+(``ru_maxrss``), the largest difference of each metric dict from lvis-api's and ltmm's speed-up over the others.
+faster-coco-eval is not a dependency (``pip install faster-coco-eval==1.8.0`` for this benchmark); it is not exact:
+no 300-per-image cap across categories, zero-area ground truth kept, ``ignore`` overwritten by ``iscrowd``.
 """
 import argparse
 import importlib.util
@@ -20,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -137,13 +140,7 @@ def make_lvis_workload(num_images: int, categories: Optional[List[dict]] = None,
     return dict(images=images, annotations=anns, categories=cats), dets, segm_dets
 
 
-def _load_ltmm_eval():
-    """ltmm/det/evaluation/lvis_eval.py by path: it needs only numpy and pycocotools, so the worker does not import
-    torch / mmdet and the memory comparison is fair."""
-    spec = importlib.util.spec_from_file_location('lvis_eval', os.path.join(REPO, 'ltmm/det/evaluation/lvis_eval.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+EVALUATORS = ('lvis-api', 'faster-coco-eval', 'ltmm', 'ltmm-arrays')
 
 
 def _rss_mib() -> float:
@@ -151,8 +148,28 @@ def _rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2 ** 20
 
 
+def _faster_coco_eval(gt: str, results: str, iou_type: str) -> Dict[str, float]:
+    """faster-coco-eval's LVIS mode, its metrics renamed as lvis-api's (not exact: see the module docstring)."""
+    from faster_coco_eval import COCO, COCOeval_faster
+
+    coco_gt = COCO(gt)
+    evaluator = COCOeval_faster(coco_gt, coco_gt.loadRes(results), iou_type, lvis_style=True,
+                                print_function=lambda *args: None)
+    evaluator.params.maxDets = [300]
+    evaluator.evaluate()
+    evaluator.accumulate()
+    evaluator.summarize()
+    stats = evaluator.stats_as_dict
+    names = dict(AP='AP_all', AP50='AP_50', AP75='AP_75', APs='AP_small', APm='AP_medium', APl='AP_large',
+                 APr='APr', APc='APc', APf='APf', **{'AR@300': 'AR_all', 'ARs@300': 'AR_small',
+                                                    'ARm@300': 'AR_medium', 'ARl@300': 'AR_large'})
+    return {ours: float(stats[theirs]) for ours, theirs in names.items()}
+
+
 def worker(name: str, gt: str, results: str, iou_type: str, out: str) -> None:
-    """Evaluate in this (fresh) process; write metrics, wall time and memory to ``out``."""
+    """Evaluate in this (fresh) process; write metrics, wall time and memory to ``out``. 'ltmm-arrays' times the
+    in-process path of ``FastLVISMetric``: ground truth and predictions already loaded as columns."""
+    evaluate: Callable[[], Dict[str, float]]
     if name == 'lvis-api':
         from lvis import LVIS, LVISEval, LVISResults
         np.float = float  # lvis 0.5.3 needs the alias (numpy >= 1.24); this process only runs the benchmark
@@ -162,11 +179,25 @@ def worker(name: str, gt: str, results: str, iou_type: str, out: str) -> None:
             lvis_eval = LVISEval(lvis_gt, LVISResults(lvis_gt, results), iou_type)
             lvis_eval.run()
             return {k: float(v) for k, v in lvis_eval.get_results().items()}
-    else:
-        module = _load_ltmm_eval()
-
+    elif name == 'faster-coco-eval':
         def evaluate() -> Dict[str, float]:
-            return module.evaluate_lvis(gt, results, iou_type)
+            return _faster_coco_eval(gt, results, iou_type)
+    else:
+        from ltmm.core.lvis_eval import evaluate_lvis, read_result_columns
+
+        if name == 'ltmm':
+            def evaluate() -> Dict[str, float]:
+                return evaluate_lvis(gt, results, iou_type)
+        else:
+            with open(gt) as f:
+                gt_data = json.load(f)
+            img, cat, score, boxes, segms = read_result_columns(results, iou_type)
+            columns = dict(image_id=img, category_id=cat, score=score, bbox=boxes)
+            if segms is not None:
+                columns['segmentation'] = [dict(size=[h, w], counts=c) for h, w, c in segms]
+
+            def evaluate() -> Dict[str, float]:
+                return evaluate_lvis(gt_data, columns, iou_type)
     base = _rss_mib()
     start = time.perf_counter()
     metrics = evaluate()
@@ -185,8 +216,9 @@ def _run_worker(name: str, gt: str, results: str, iou_type: str, tmp: str) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--num-images', type=int, default=2000)
+    parser.add_argument('--num-images', type=int, nargs='+', default=[500, 1000, 2000])
     parser.add_argument('--iou-types', nargs='+', choices=['bbox', 'segm'], default=['bbox', 'segm'])
+    parser.add_argument('--evaluators', nargs='+', choices=EVALUATORS, default=list(EVALUATORS))
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--worker', nargs=5, help=argparse.SUPPRESS)  # NAME GT RESULTS IOU_TYPE OUT
     args = parser.parse_args()
@@ -196,34 +228,45 @@ def main() -> None:
 
     from tqdm import tqdm
 
+    evaluators = list(args.evaluators)
+    if 'faster-coco-eval' in evaluators and importlib.util.find_spec('faster_coco_eval') is None:
+        print('faster-coco-eval is not installed (pip install faster-coco-eval==1.8.0, for this benchmark only): '
+              'left out')
+        evaluators.remove('faster-coco-eval')
+    res: Dict[Tuple[str, int, str], dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        gt, dets, segm_dets = make_lvis_workload(args.num_images, segm='segm' in args.iou_types, seed=args.seed)
-        files = {'gt': os.path.join(tmp, 'gt.json'), 'bbox': os.path.join(tmp, 'bbox.json'),
-                 'segm': os.path.join(tmp, 'segm.json')}
-        for key, data in (('gt', gt), ('bbox', dets), ('segm', segm_dets)):
-            with open(files[key], 'w') as f:
-                json.dump(data, f)
-        print(f'workload: {args.num_images} images, {len(gt["categories"])} categories, {len(gt["annotations"])} '
-              f'objects, {len(dets)} detections ({time.perf_counter() - start:.0f} s to generate)', flush=True)
-        del gt, dets, segm_dets
-        rows = []
-        jobs = [(iou, name) for iou in args.iou_types for name in ('lvis-api', 'ltmm')]
-        res: Dict[Tuple[str, str], dict] = {}
-        for iou, name in tqdm(jobs, desc='evaluating'):
-            res[iou, name] = _run_worker(name, files['gt'], files[iou], iou, tmp)
-        for iou in args.iou_types:
-            ref, ours = res[iou, 'lvis-api'], res[iou, 'ltmm']
-            diff = max(abs(ref['metrics'][k] - ours['metrics'][k]) for k in ref['metrics'])
-            rows.append(f'| {iou} | {args.num_images} | {ref["seconds"]:.1f} | {ours["seconds"]:.1f} | '
-                        f'{ref["seconds"] / ours["seconds"]:.1f}x | {ref["peak_mib"]:.0f} '
-                        f'(+{ref["peak_mib"] - ref["base_mib"]:.0f}) | {ours["peak_mib"]:.0f} '
-                        f'(+{ours["peak_mib"] - ours["base_mib"]:.0f}) | {diff:.1e} |')
-            print(f'{iou}: ' + ', '.join(f'{k} {v:.4f}' for k, v in ours['metrics'].items()))
-    print('\n| iou | images | lvis-api s | ltmm s | speed-up | lvis-api peak RSS MiB (growth) | '
-          'ltmm peak RSS MiB (growth) | max metric diff |')
-    print('|---|---|---|---|---|---|---|---|')
-    print('\n'.join(rows))
+        for n in args.num_images:
+            start = time.perf_counter()
+            gt, dets, segm_dets = make_lvis_workload(n, segm='segm' in args.iou_types, seed=args.seed)
+            files = {'gt': os.path.join(tmp, 'gt.json'), 'bbox': os.path.join(tmp, 'bbox.json'),
+                     'segm': os.path.join(tmp, 'segm.json')}
+            for key, data in (('gt', gt), ('bbox', dets), ('segm', segm_dets)):
+                with open(files[key], 'w') as f:
+                    json.dump(data, f)
+            print(f'workload: {n} images, {len(gt["categories"])} categories, {len(gt["annotations"])} objects, '
+                  f'{len(dets)} detections ({time.perf_counter() - start:.0f} s to generate)', flush=True)
+            del gt, dets, segm_dets
+            jobs = [(iou, name) for iou in args.iou_types for name in evaluators]
+            for iou, name in tqdm(jobs, desc=f'N = {n}'):
+                res[iou, n, name] = _run_worker(name, files['gt'], files[iou], iou, tmp)
+    print('\nseconds, peak RSS MiB, largest metric difference from lvis-api; ltmm-arrays: predictions already in '
+          'memory (FastLVISMetric)\n')
+    print('| iou | N | ' + ' | '.join(evaluators) + ' | ' +
+          ' | '.join(f'ltmm vs {name}' for name in evaluators if not name.startswith('ltmm')) + ' |')
+    print('|---' * (2 + len(evaluators) + sum(not n.startswith('ltmm') for n in evaluators)) + '|')
+    for iou in args.iou_types:
+        for n in args.num_images:
+            ref = res.get((iou, n, 'lvis-api'))
+            cells = []
+            for name in evaluators:
+                r = res[iou, n, name]
+                diff = (f', diff {max(abs(ref["metrics"][k] - r["metrics"][k]) for k in ref["metrics"]):.1e}'
+                        if ref is not None and name != 'lvis-api' else '')
+                cells.append(f'{r["seconds"]:.1f} s, {r["peak_mib"]:.0f} MiB{diff}')
+            ours = res.get((iou, n, 'ltmm'))
+            ratios = [f'{res[iou, n, name]["seconds"] / ours["seconds"]:.1f}x' for name in evaluators
+                      if not name.startswith('ltmm') and ours is not None]
+            print(f'| {iou} | {n} | ' + ' | '.join(cells + ratios) + ' |')
 
 
 if __name__ == '__main__':

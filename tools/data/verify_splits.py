@@ -14,31 +14,17 @@ its files in <benchmark root>/.ltmm_splits.json; later runs, and the datasets at
 Exit status 1 on any problem. The manifest and the checks are ltmm/core/split_manifest.{json,py}.
 """
 import argparse
-import importlib.util
 import os
 import sys
-import types
 from typing import List, Optional
 
 from tqdm import tqdm
 
-
-def _import_core() -> types.ModuleType:
-    """``ltmm.core.split_manifest`` without running ``ltmm/__init__.py``, which imports the frameworks (seconds);
-    the core imports no framework."""
-    if 'ltmm' not in sys.modules:
-        spec = importlib.util.find_spec('ltmm')
-        if spec is None or not spec.submodule_search_locations:
-            raise SystemExit('verify_splits: ltmm is not installed (pip install -e . in the repository)')
-        package = types.ModuleType('ltmm')
-        package.__path__ = list(spec.submodule_search_locations)
-        sys.modules['ltmm'] = package
-    return importlib.import_module('ltmm.core.split_manifest')
+from ltmm.core import split_manifest as sm
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Verify the benchmarks; the exit status: 0 when nothing is wrong, 1 otherwise."""
-    sm = _import_core()
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument('--manifest')
     manifest = sm.load_manifest(pre.parse_known_args(argv)[0].manifest)

@@ -4,7 +4,7 @@
 # 35 many / 35 medium / 30 few-shot classes. CIFARLTDataset builds it at load from the python archive:
 #   data/cifar100/cifar-100-python/{train,test,meta}    (https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz)
 # For another imbalance factor, change `imbalance_factor` here (class_stats follows) or in a copy of this file.
-custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+custom_imports = dict(imports=['ltmm.cls'], allow_failed_imports=False)
 dataset_type = 'CIFARLTDataset'
 data_root = 'data/cifar100/'
 num_classes = 100

@@ -1,6 +1,6 @@
 # Digits-LT (scikit-learn's real handwritten digits, long-tailed, imbalance factor 40), in the ImageNet-LT list
 # format. Generate it with: python tools/data/make_demo_data.py digits_lt --out-dir data/digits_lt
-custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+custom_imports = dict(imports=['ltmm.cls'], allow_failed_imports=False)
 dataset_type = 'CustomDataset'
 data_root = 'data/digits_lt/'
 num_classes = 10

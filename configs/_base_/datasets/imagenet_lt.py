@@ -6,7 +6,7 @@
 #   data/imagenet/ImageNet_LT/ImageNet_LT_{train,val,test}.txt
 # ImageNetLTDataset checks the line and class counts at load (verify=False for custom lists).
 # Transforms of classifier-balancing: RandomResizedCrop 224 + flip + ColorJitter(0.4, 0.4, 0.4) / resize 256 + crop 224.
-custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+custom_imports = dict(imports=['ltmm.cls'], allow_failed_imports=False)
 dataset_type = 'ImageNetLTDataset'
 data_root = 'data/imagenet/'
 num_classes = 1000

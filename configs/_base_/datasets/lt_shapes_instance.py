@@ -1,6 +1,6 @@
 # LT-Shapes (ltmm's synthetic long-tailed set in LVIS v1 format): generate it with
 #   python tools/data/make_demo_data.py lt_shapes --out-dir data/lt_shapes
-custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+custom_imports = dict(imports=['ltmm.det'], allow_failed_imports=False)
 dataset_type = 'LTShapesDataset'
 data_root = 'data/lt_shapes/'
 backend_args = None

@@ -4,7 +4,7 @@
 # The losses read per-class training counts from `class_stats`; write it once with
 #   python tools/data/class_stats.py data/lvis_v1/annotations/lvis_v1_train.json \
 #       -o data/lvis_v1/annotations/lvis_v1_train_class_stats.json
-custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+custom_imports = dict(imports=['ltmm.det'], allow_failed_imports=False)
 dataset_type = 'LVISV1Dataset'
 data_root = 'data/lvis_v1/'
 num_classes = 1203

@@ -6,7 +6,7 @@
 # Layout: data/VOCdevkit/{VOC2012,VOC2007}/{JPEGImages,Annotations,ImageSets}, lists in data/VOCdevkit/longtail2012/.
 # Transforms after the DB-loss configs: 224 x 224 (aspect ratio not kept), random crop of at least 0.8 of each
 # side, photometric distortion and horizontal flip for training; a plain 224 x 224 resize for testing.
-custom_imports = dict(imports=['ltmm'], allow_failed_imports=False)
+custom_imports = dict(imports=['ltmm.multilabel'], allow_failed_imports=False)
 dataset_type = 'VOCLTDataset'
 data_root = 'data/VOCdevkit/'
 num_classes = 20

@@ -1,5 +1,5 @@
 """``FastLVISMetric``: mmdet's ``LVISMetric`` (same result keys) over
-:func:`ltmm.det.evaluation.lvis_eval.evaluate_lvis`.
+:func:`ltmm.core.lvis_eval.evaluate_lvis`.
 
 What changes for the user: numbers identical to lvis-api, evaluation several times faster in less than half the
 memory (``tools/benchmarks/lvis_eval_speed.py``), predictions kept as compact arrays, no lvis-api needed (nor its
@@ -17,9 +17,9 @@ from mmengine.fileio import dump, get_local_path, load
 from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
+from ...core.lvis_eval import run_lvis_eval
 from ...core.per_class import RECORDS, export_per_class
 from ...core.registry import register_into
-from .lvis_eval import run_lvis_eval
 
 DEFAULT_ITEMS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf')
 

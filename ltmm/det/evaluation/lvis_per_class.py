@@ -2,7 +2,7 @@
 training image count)."""
 from typing import Any, Dict, List, Union
 
-from .lvis_eval import run_lvis_eval
+from ...core.lvis_eval import run_lvis_eval
 
 
 def lvis_per_class_ap(gt: Union[str, dict], results: Union[str, List[dict]],

@@ -26,14 +26,16 @@ as in lvis-api: mmdet's segm results carry boxes), otherwise the mask area.
 """
 import json
 import os
+from array import array
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pycocotools.mask as mask_utils
 
-__all__ = ['evaluate_lvis', 'run_lvis_eval', 'LVISEvalOutput', 'IOU_THRS', 'REC_THRS', 'AREA_RNGS']
+__all__ = ['evaluate_lvis', 'run_lvis_eval', 'read_result_columns', 'LVISEvalOutput', 'IOU_THRS', 'REC_THRS',
+           'AREA_RNGS']
 
 # the same expressions as lvis-api's Params, so that the thresholds are bit-identical
 IOU_THRS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
@@ -99,16 +101,28 @@ def evaluate_lvis(gt: GtLike, results: ResultsLike, iou_type: str = 'bbox',
 
 
 def run_lvis_eval(gt: GtLike, results: ResultsLike, iou_type: str = 'bbox',
-                  img_ids: Optional[Sequence[int]] = None, max_dets: int = 300) -> LVISEvalOutput:
-    """:func:`evaluate_lvis`, also returning the precision / recall arrays and per-category information."""
+                  img_ids: Optional[Sequence[int]] = None, max_dets: int = 300,
+                  log: Optional[Callable[[str], None]] = None) -> LVISEvalOutput:
+    """:func:`evaluate_lvis`, also returning the precision / recall arrays and per-category information; ``log``
+    receives a line at the end of each stage (loading, matching, accumulating)."""
     if iou_type not in ('bbox', 'segm'):
         raise ValueError(f"iou_type must be 'bbox' or 'segm', got {iou_type!r}")
-    g = _GroundTruth(_load_json(gt, 'ground truth'), gt if isinstance(gt, str) else 'ground truth', img_ids)
-    d = _Detections(_load_json(results, 'results'), results if isinstance(results, str) else 'results', g,
-                    iou_type, max_dets)
+    log = log or (lambda message: None)
+    g = _GroundTruth(_load_json(gt, 'ground truth'), str(gt) if isinstance(gt, (str, os.PathLike)) else 'ground truth',
+                     img_ids)
+    log(f'ground truth: {len(g.img_ids)} images, {g.num_cats} categories, {len(g.key)} objects')
+    if isinstance(results, (str, os.PathLike)):
+        source, columns = str(results), read_result_columns(results, iou_type)
+    else:
+        source, columns = 'results', _result_columns(results, 'results', iou_type)
+    d = _Detections(columns, source, g, iou_type, max_dets)
+    del columns  # the masks of the detections that are not evaluated go now
+    log(f'{iou_type} results: {len(d.key)} detections evaluated')
     tp, fp = _match(g, d, iou_type)
+    log(f'{iou_type} matching done')
     precision, recall = _accumulate(g, d, tp, fp)
     summary = _summarize(precision, recall, g.frequency, max_dets)
+    log(f'{iou_type} AP {summary["AP"]:.4f}')
     return LVISEvalOutput(summary, precision, recall, g.cat_ids.tolist(), g.cat_names, g.frequency, g.image_count,
                           g.img_ids.tolist())
 
@@ -129,6 +143,84 @@ def _column(items: List[dict], key: str, source: str, what: str, dtype: Any = np
     except (KeyError, TypeError):
         bad = next(i for i, it in enumerate(items) if not isinstance(it, dict) or key not in it)
         raise ValueError(f'{source}: {what} {bad} has no {key!r} field: {str(items[bad])[:200]}') from None
+
+
+Columns = Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray], Optional[list]]
+
+
+class _ResultReader:
+    """``json.load``'s ``object_pairs_hook``: each result dict goes straight into columns (and is not kept), each
+    compressed RLE becomes a ``(height, width, counts)`` tuple; the masks are kept only when they are needed (segm,
+    or areas without boxes). Three times less memory than the list of dicts, and faster than building it."""
+
+    def __init__(self, iou_type: str) -> None:
+        self.iou_type = iou_type
+        self.img, self.cat, self.score, self.box = array('q'), array('q'), array('d'), array('d')
+        self.segms: Optional[list] = None
+        self.has_box: Optional[bool] = None
+        self.boxes_seen = 0
+
+    def __call__(self, pairs: List[Tuple[str, Any]]) -> Any:
+        obj = dict(pairs)
+        if 'image_id' not in obj:
+            counts = obj.get('counts')
+            if isinstance(counts, str) and 'size' in obj:
+                return obj['size'][0], obj['size'][1], counts
+            return obj  # an uncompressed RLE, or not a result: reported after parsing
+        n = len(self.img)
+        if self.has_box is None:  # the first result decides, as in lvis-api
+            self.has_box = 'bbox' in obj
+            self.segms = [] if self.iou_type == 'segm' or not self.has_box else None
+        try:
+            self.img.append(obj['image_id'])
+            self.cat.append(obj['category_id'])
+            self.score.append(obj['score'])
+            if 'bbox' in obj:
+                if len(obj['bbox']) != 4:
+                    raise ValueError
+                self.box.extend(obj['bbox'])
+                self.boxes_seen += 1
+            if self.segms is not None:
+                self.segms.append(obj.get('segmentation'))
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
+            key = e.args[0] if isinstance(e, KeyError) else None
+            what = f"no {key!r} field" if key else 'a malformed field'
+            raise ValueError(f'result {n} has {what}: {str(obj)[:200]}') from None
+        if self.has_box and self.boxes_seen != n + 1:
+            raise ValueError(f"result {n} has no 'bbox' field (the first result has one): {str(obj)[:200]}")
+        return None
+
+
+def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox') -> Columns:
+    """An LVIS result json as columns: image ids, category ids, scores, ``(N, 4)`` boxes (None when the results
+    have none) and the masks (None when not needed: bbox evaluation of results with boxes).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not a list of result dicts, or a result without a needed field (naming it).
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'results: no such file {str(path)!r}')
+    reader = _ResultReader(iou_type)
+    try:
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f, object_pairs_hook=reader)
+    except ValueError as e:
+        raise ValueError(f'{path}: {e}') from None
+    if not isinstance(data, list):
+        raise ValueError(f'{path}: expected a list of result dicts, got {type(data).__name__}')
+    bad = next((i for i, item in enumerate(data) if item is not None), None)
+    if bad is not None:
+        raise ValueError(f"{path}: result {bad} has no 'image_id' field: {str(data[bad])[:200]}")
+    del data
+    img = np.frombuffer(reader.img, dtype=np.int64)
+    boxes = np.frombuffer(reader.box, dtype=np.float64).reshape(-1, 4) if reader.has_box else None
+    segms = reader.segms
+    if segms is not None:
+        bad = next((i for i, m in enumerate(segms) if m is None), None)
+        if bad is not None:
+            raise ValueError(f"{path}: result {bad} has no 'segmentation' field ({iou_type} evaluation)")
+    return img, np.frombuffer(reader.cat, dtype=np.int64), np.frombuffer(reader.score, dtype=np.float64), boxes, segms
 
 
 def _lookup(sorted_ids: np.ndarray, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -232,9 +324,16 @@ class _GroundTruth:
         return out
 
 
+def _as_dict(segm: Any) -> Any:
+    """A ``(height, width, counts)`` tuple of :func:`read_result_columns` as the RLE dict it was; others as they are."""
+    return {'size': [segm[0], segm[1]], 'counts': segm[2]} if isinstance(segm, tuple) else segm
+
+
 def _to_rle(segm: Any, height: int, width: int) -> dict:
     """A mask as compressed RLE, converted like lvis-api's ``ann_to_rle`` (polygons merged, uncompressed RLE
     encoded, compressed RLE as it is)."""
+    if isinstance(segm, tuple):
+        return _as_dict(segm)
     if isinstance(segm, list):
         return mask_utils.merge(mask_utils.frPyObjects(segm, height, width))
     if isinstance(segm.get('counts'), list):
@@ -242,8 +341,7 @@ def _to_rle(segm: Any, height: int, width: int) -> dict:
     return segm
 
 
-def _result_columns(results: Any, source: str, iou_type: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                                          Optional[np.ndarray], Optional[list]]:
+def _result_columns(results: Any, source: str, iou_type: str) -> Columns:
     """image ids, category ids, scores, [x, y, w, h] boxes (None: none given) and masks (None: not needed) of the
     results, a list of dicts or a dict of columns. The boxes give the areas when the (first) result has one, as in
     lvis-api; the masks are needed for segm, or for areas without boxes."""
@@ -278,9 +376,9 @@ def _result_columns(results: Any, source: str, iou_type: str) -> Tuple[np.ndarra
 class _Detections:
     """The evaluated detections as arrays, sorted by (image, category), decreasing score, then file order."""
 
-    def __init__(self, results: Any, source: str, gt: _GroundTruth, iou_type: str, max_dets: int) -> None:
-        img, cat, score, boxes, segms = _result_columns(results, source, iou_type)
-        self.segms, self.image_size, self.img_ids = segms, gt.image_size, gt.img_ids
+    def __init__(self, columns: Columns, source: str, gt: _GroundTruth, iou_type: str, max_dets: int) -> None:
+        img, cat, score, boxes, segms = columns
+        self.image_size, self.img_ids = gt.image_size, gt.img_ids
         index = np.arange(len(score))
         if max_dets >= 0 and len(score):  # lvis-api's limit_dets_per_image: top max_dets per image, stable
             order = np.lexsort((index, -score, img))
@@ -304,7 +402,7 @@ class _Detections:
             boxes = boxes[index]
             area = boxes[:, 2] * boxes[:, 3]
         else:
-            kept = [segms[i] for i in index]
+            kept = [_as_dict(segms[i]) for i in index]
             # lvis-api takes each mask's area alone; pycocotools' batch area() builds a uint8 array of the batch
             # size, which numpy 2 refuses from 256 masks on: batches of at most 255
             area = np.concatenate([mask_utils.area(kept[i:i + 255]) for i in range(0, len(kept), 255)]
@@ -320,10 +418,12 @@ class _Detections:
         self.img_idx, self.cat_idx = img_idx[order], cat_idx[order]
         self.boxes = boxes[order]
         self.not_exhaustive = np.isin(self.key, gt.not_exhaustive_keys)
+        # the masks of the evaluated detections only (the cap and the federated filter drop many): less memory
+        self.segms = [segms[i] for i in self.index] if segms is not None else None
 
     def rles(self, rows: np.ndarray) -> List[dict]:
         images = self.img_ids[self.img_idx[rows]]
-        return [_to_rle(self.segms[i], *self.image_size[int(img)]) for i, img in zip(self.index[rows], images)]
+        return [_to_rle(self.segms[r], *self.image_size[int(img)]) for r, img in zip(rows, images)]
 
 
 def _segments(keys: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -366,13 +466,20 @@ def _match(g: _GroundTruth, d: _Detections, iou_type: str) -> Tuple[np.ndarray, 
         det_g = pg_len[det_pair]
         ious = _pair_ious(g, d, iou_type, det, det_g, pd_start, pd_len, pg_start, pg_len)
         row_start = np.cumsum(det_g) - det_g
+        # A detection whose best IoU in its pair is under the lowest threshold matches nothing and takes nothing
+        # from the later ones: the greedy matching runs over the others only, in the same order.
+        can = np.maximum.reduceat(ious, row_start) >= min(IOU_THRS[0], 1 - 1e-10)
+        det, det_pair, row_start = det[can], det_pair[can], row_start[can]
+        pd_len = np.bincount(det_pair, minlength=len(common))
+        det_rank = _ranks(pd_len)
         # A pair whose ground truth is all ignored or all not ignored in every area range is matched the same way
         # in all of them (the preference for not-ignored ground truth only matters between the two kinds): once.
         low = np.minimum.reduceat(g.area_ignore, g_start)[gi]
         high = np.maximum.reduceat(g.area_ignore, g_start)[gi]
         uniform = (low == high).all(1)
         bucket = np.ceil(np.log2(pg_len)).astype(np.int64) * 2 + uniform  # pad to the next power of two
-        for b in np.unique(bucket):
+        bucket[pd_len == 0] = -1  # no detection that can match
+        for b in np.unique(bucket[bucket >= 0]):
             pairs = np.flatnonzero(bucket == b)
             width = int(pg_len[pairs].max())
             valid = np.arange(width) < pg_len[pairs][:, None]  # (P, W)
@@ -479,8 +586,6 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         fp_sum = _segment_cumsum(fp[order, a].T, start, length)
         pr = tp_sum / (fp_sum + tp_sum + eps)
         ks, ss, ns = cats[keep], start[keep], length[keep]
-        for s, n in zip(ss, ns):  # make precision non-increasing: the max to the right
-            pr[:, s:s + n] = np.maximum.accumulate(pr[:, s:s + n][:, ::-1], axis=1)[:, ::-1]
         ng = num_gt[ks]
         recall[:, ks, a] = tp_sum[:, ss + ns - 1] / ng
         # recall points: rc = tp / num_gt is reached at the first count >= k, the least integer with
@@ -494,9 +599,18 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         pos = np.searchsorted(keys.ravel(), query.ravel()).reshape(query.shape)  # (T, R, K')
         local = pos - np.arange(num_thrs)[:, None, None] * num_dets - ss
         inside = local < ns
-        col = ss + np.minimum(local, ns - 1)
-        precision[:, :, ks, a] = np.where(inside, np.take_along_axis(pr, col.reshape(num_thrs, -1), 1)
-                                          .reshape(col.shape), 0.0)
+        # lvis-api makes precision non-increasing (the max to its right) and reads it at the recall points: the
+        # value at point r is the max of pr over [position r, segment end). The points split each segment into
+        # blocks; their maxima (reduceat, exact) and a suffix max over the blocks give it, with no per-category loop
+        bounds = ss + np.minimum(local, ns)  # (T, R, K'), non-decreasing in R; block r: [bounds r, bounds r + 1)
+        ends = np.broadcast_to(ss + ns, (num_thrs, 1, len(ks)))
+        edges = np.concatenate([bounds, ends], 1) + (np.arange(num_thrs) * num_dets)[:, None, None]
+        edges = edges.transpose(0, 2, 1)  # (T, K', R + 1): flat indices into pr, each block ends where the next starts
+        block = np.maximum.reduceat(np.append(pr.ravel(), 0.0), edges.ravel())
+        block = block.reshape(edges.shape)[:, :, :-1]
+        block[edges[:, :, 1:] == edges[:, :, :-1]] = 0.0  # empty blocks (precision is >= 0)
+        suffix = np.maximum.accumulate(block[:, :, ::-1], axis=2)[:, :, ::-1]  # (T, K', R)
+        precision[:, :, ks, a] = np.where(inside, suffix.transpose(0, 2, 1), 0.0)
     return precision, recall
 
 

@@ -1,17 +1,19 @@
-"""ltmm.det.evaluation.evaluate_lvis: identical to lvis-api 0.5.3 (the reference), federated rules, the 300 cap,
+"""ltmm.core.lvis_eval.evaluate_lvis: identical to lvis-api 0.5.3 (the reference), federated rules, the 300 cap,
 errors."""
 import copy
 import importlib.util
 import json
 
 import numpy as np
+import pycocotools.mask as mask_utils
 import pytest
 
-import ltmm  # noqa: F401  (lvis-api's accumulate needs ltmm's local np.float shim)
-from ltmm.det.evaluation import evaluate_lvis, run_lvis_eval
+from ltmm.core.compat import patch_lvis_eval
+from ltmm.core.lvis_eval import evaluate_lvis, run_lvis_eval
 
 from ..helpers import REPO
 
+patch_lvis_eval()  # lvis-api's accumulate needs a local np.float
 _spec = importlib.util.spec_from_file_location('lvis_eval_speed', REPO / 'tools/benchmarks/lvis_eval_speed.py')
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
@@ -38,12 +40,26 @@ def lvis_api(gt, results, iou_type, tmp_path):
 
 
 def assert_identical(gt, results, iou_type, tmp_path, **kwargs):
+    """lvis-api's numbers from the loaded objects and from json files (the streaming reader)."""
     ref, ref_eval = lvis_api(gt, results, iou_type, tmp_path)
-    out = run_lvis_eval(gt, results, iou_type, **kwargs)
-    assert out.summary == ref, iou_type
-    np.testing.assert_array_equal(out.precision, ref_eval.eval['precision'])
-    np.testing.assert_array_equal(out.recall, ref_eval.eval['recall'])
+    (tmp_path / 'gt.json').write_text(json.dumps(gt))
+    (tmp_path / 'results.json').write_text(json.dumps(results))
+    for out in (run_lvis_eval(gt, results, iou_type, **kwargs),
+                run_lvis_eval(tmp_path / 'gt.json', str(tmp_path / 'results.json'), iou_type, **kwargs)):
+        assert out.summary == ref, iou_type
+        np.testing.assert_array_equal(out.precision, ref_eval.eval['precision'])
+        np.testing.assert_array_equal(out.recall, ref_eval.eval['recall'])
     return out
+
+
+def uncompressed(rle):
+    """A compressed RLE as lvis-api also accepts it: ``counts`` the list of run lengths."""
+    h, w = rle['size']
+    mask = mask_utils.decode(dict(rle, counts=rle['counts'].encode()))
+    flat = np.asfortranarray(mask).reshape(-1, order='F')
+    change = np.flatnonzero(np.diff(np.r_[0, flat, 1 - flat[-1]])) if flat.size else np.zeros(0, int)
+    counts = np.diff(np.r_[0, change]).tolist()
+    return dict(size=[h, w], counts=counts)
 
 
 WORKLOADS = {
@@ -83,6 +99,17 @@ def test_segm_results_without_boxes_use_mask_area(tmp_path):
     for det in segm_dets:
         del det['bbox']
     assert len(segm_dets) > 256
+    assert_identical(gt, segm_dets, 'segm', tmp_path)
+
+
+def test_uncompressed_rle_results_and_ground_truth(tmp_path):
+    gt, _, segm_dets = bench.make_lvis_workload(num_images=8, categories=categories(SMALL), dets_per_image=30, seed=11)
+    for det in segm_dets[::3]:
+        det['segmentation'] = uncompressed(det['segmentation'])
+    h, w = gt['images'][0]['height'], gt['images'][0]['width']
+    for ann in gt['annotations'][::2]:
+        rle = mask_utils.merge(mask_utils.frPyObjects(ann['segmentation'], h, w))
+        ann['segmentation'] = uncompressed(dict(rle, counts=rle['counts'].decode()))
     assert_identical(gt, segm_dets, 'segm', tmp_path)
 
 
@@ -199,11 +226,34 @@ def test_numpy_is_left_unpatched():
     (lambda gt, dets: gt['categories'][2].update(frequency='x'), "category 3 has frequency 'x'"),
     (lambda gt, dets: gt['annotations'][2].update(category_id=9), 'annotation 3 has category 9'),
 ])
-def test_bad_input_is_named(change, error):
+def test_bad_input_is_named(change, error, tmp_path):
     gt, dets = hand_case()
     change(gt, dets)
     with pytest.raises(ValueError, match=error):
         evaluate_lvis(gt, dets)
+    (tmp_path / 'gt.json').write_text(json.dumps(gt))
+    (tmp_path / 'dets.json').write_text(json.dumps(dets))
+    with pytest.raises(ValueError, match=error):
+        evaluate_lvis(str(tmp_path / 'gt.json'), str(tmp_path / 'dets.json'))
+
+
+@pytest.mark.parametrize('text, iou_type, error', [
+    ('{"results": []}', 'bbox', 'expected a list of result dicts, got dict'),
+    ('[{"category_id": 1, "score": 0.5, "bbox": [0, 0, 1, 1]}]', 'bbox', "result 0 has no 'image_id' field"),
+    ('[{"image_id": 1, "category_id": 1, "score": 0.5, "bbox": [0, 0, 1, 1]}, '
+     '{"image_id": 1, "category_id": 1, "score": 0.4}]', 'bbox', "result 1 has no 'bbox' field"),
+    ('[{"image_id": 1, "category_id": 1, "score": 0.5, "bbox": [0, 0, 1]}]', 'bbox', 'result 0 has a malformed'),
+    ('[{"image_id": 1, "category_id": 1, "score": 0.5, "bbox": [0, 0, 1, 1]}]', 'segm',
+     "result 0 has no 'segmentation' field"),
+    ('[{"image_id": 1, "category_id": 1, "score": 0.5}]', 'bbox', "result 0 has no 'segmentation' field"),
+    ('[{"image_id": 1, "category_id": 1, "score": 0.5, "bbox": [0, 0, 1, 1]}', 'bbox', 'Expecting'),
+])
+def test_bad_result_files_are_named(text, iou_type, error, tmp_path):
+    gt, _ = hand_case()
+    (tmp_path / 'dets.json').write_text(text)
+    with pytest.raises(ValueError, match=error) as info:
+        evaluate_lvis(gt, str(tmp_path / 'dets.json'), iou_type)
+    assert 'dets.json' in str(info.value)
 
 
 def test_bad_arguments_are_named(tmp_path):
