@@ -10,7 +10,7 @@ The workload has the 1,203 LVIS v1 categories with the real rare / common / freq
 boxes of present, negative and unrelated categories; segm results are RLE with a box, as mmdet writes them). Each
 evaluator runs in its own fresh process from the same json files (loading included; ``ltmm-arrays`` is the in-process
 path of ``FastLVISMetric``, predictions already in memory); the table gives the wall time, the peak resident memory
-(``ru_maxrss``), the largest difference of each metric dict from lvis-api's and ltmm's speed-up over the others.
+(``VmHWM``), the largest difference of each metric dict from lvis-api's and ltmm's speed-up over the others.
 faster-coco-eval is not a dependency (``pip install faster-coco-eval==1.8.0`` for this benchmark); it is not exact:
 no 300-per-image cap across categories, zero-area ground truth kept, ``ignore`` overwritten by ``iscrowd``.
 """
@@ -18,7 +18,6 @@ import argparse
 import importlib.util
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -143,9 +142,11 @@ def make_lvis_workload(num_images: int, categories: Optional[List[dict]] = None,
 EVALUATORS = ('lvis-api', 'faster-coco-eval', 'ltmm', 'ltmm-arrays')
 
 
-def _rss_mib() -> float:
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2 ** 20
+def _status_mib(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process from /proc/self/status. Not ``ru_maxrss``: Linux keeps it
+    across fork and exec, so a worker would report the benchmark's own peak (its workload) as its own."""
+    with open('/proc/self/status') as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ':')) / 1024
 
 
 def _faster_coco_eval(gt: str, results: str, iou_type: str) -> Dict[str, float]:
@@ -198,11 +199,11 @@ def worker(name: str, gt: str, results: str, iou_type: str, out: str) -> None:
 
             def evaluate() -> Dict[str, float]:
                 return evaluate_lvis(gt_data, columns, iou_type)
-    base = _rss_mib()
+    base = _status_mib('VmRSS')
     start = time.perf_counter()
     metrics = evaluate()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mib('VmHWM')
     with open(out, 'w') as f:
         json.dump(dict(metrics=metrics, seconds=seconds, peak_mib=peak, base_mib=base), f)
 
