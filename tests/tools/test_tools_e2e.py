@@ -1,9 +1,11 @@
 """End-to-end CPU smoke of the tools: train -> checkpoint -> --resume -> test, for one detection and one
 classification config, a killed run resumed from its last checkpoint, and 2-process gloo DDP via dist_train.sh."""
+import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -31,10 +33,19 @@ def test_detection_train_resume_test(det_workspace):
     assert last_checkpoint(work).endswith('epoch_2.pth')
 
     out = run(tool('test.py', DET_CFG, last_checkpoint(work), '--work-dir', str(work), '--out',
-                   str(work / 'preds.pkl')), det_workspace).stdout
+                   str(work / 'preds.pkl'), '--cfg-options', f'test_evaluator.outfile_prefix={work}/results'),
+              det_workspace).stdout
     for key in ('bbox_AP', 'bbox_APr', 'bbox_APc', 'bbox_APf', 'segm_AP', 'segm_APr'):
         assert re.search(rf'lvis/{key}: -?\d', out), key
     assert (work / 'preds.pkl').is_file()
+    # the command line on the demo's own result files gives the metric's numbers
+    gt = det_workspace / 'data' / 'lt_shapes' / 'annotations' / 'lt_shapes_val.json'
+    run([sys.executable, '-m', 'ltmm.core.lvis_eval_cli', str(gt), str(work / 'results.segm.json'), '--iou', 'bbox',
+         'segm', '--out', str(work / 'metrics.json')], det_workspace)
+    metrics = json.loads((work / 'metrics.json').read_text())
+    for iou in ('bbox', 'segm'):
+        printed = float(re.search(rf'lvis/{iou}_AP: (-?[\d.]+)', out).group(1))
+        assert round(metrics[iou]['AP'], 3) == printed, iou
 
 
 def test_classification_killed_run_resumes(cls_workspace):
