@@ -381,7 +381,7 @@ class _Detections:
         self.image_size, self.img_ids = gt.image_size, gt.img_ids
         index = np.arange(len(score))
         if max_dets >= 0 and len(score):  # lvis-api's limit_dets_per_image: top max_dets per image, stable
-            order = np.lexsort((index, -score, img))
+            order = np.lexsort((-score, img))  # stable: ties keep file order
             _, _, per_image = _segments(img[order])
             index = np.sort(order[_ranks(per_image) < max_dets])
         img, cat, score = img[index], cat[index], score[index]
@@ -412,7 +412,7 @@ class _Detections:
         key = img_idx * gt.num_cats + cat_idx
         known = np.isin(key, gt.positive_keys) | np.isin(key, gt.negative_keys)  # federated filter
         keep = np.flatnonzero(known & (area > 0) & (area < np.inf))
-        order = keep[np.lexsort((keep, -score[keep], key[keep]))]
+        order = keep[np.lexsort((-score[keep], key[keep]))]  # stable: ties keep file order
         self.index = index[order]  # into results
         self.key, self.score, self.area = key[order], score[order], area[order]
         self.img_idx, self.cat_idx = img_idx[order], cat_idx[order]
@@ -453,7 +453,11 @@ def _match(g: _GroundTruth, d: _Detections, iou_type: str) -> Tuple[np.ndarray, 
         ``tp`` and ``fp``, boolean ``(N detections, A area ranges, T thresholds)``.
     """
     num_areas, num_thrs = len(AREA_RNGS), len(IOU_THRS)
-    gt_of = np.full((len(d.key), num_areas, num_thrs), -1, np.int32)  # matched ground truth (row of g), -1: none
+    # an unmatched detection is ignored outside the area range or in a not-exhaustive category, else a false positive
+    area_out = (d.area[:, None] < AREA_RNGS[:, 0]) | (d.area[:, None] > AREA_RNGS[:, 1])
+    unmatched_ignored = (area_out | d.not_exhaustive[:, None])[:, :, None]  # (N, A, 1)
+    tp = np.zeros((len(d.key), num_areas, num_thrs), bool)
+    fp = np.repeat(~unmatched_ignored, num_thrs, axis=2)
     # (image, category) pairs with both detections and ground truth: the only ones needing IoUs
     d_keys, d_start, d_len = _segments(d.key)
     g_keys, g_start, g_len = _segments(g.key)
@@ -470,6 +474,7 @@ def _match(g: _GroundTruth, d: _Detections, iou_type: str) -> Tuple[np.ndarray, 
         # from the later ones: the greedy matching runs over the others only, in the same order.
         can = np.maximum.reduceat(ious, row_start) >= min(IOU_THRS[0], 1 - 1e-10)
         det, det_pair, row_start = det[can], det_pair[can], row_start[can]
+        gt_of = np.full((len(det), num_areas, num_thrs), -1, np.int32)  # matched ground truth (row of g), -1: none
         pd_len = np.bincount(det_pair, minlength=len(common))
         det_rank = _ranks(pd_len)
         # A pair whose ground truth is all ignored or all not ignored in every area range is matched the same way
@@ -489,17 +494,16 @@ def _match(g: _GroundTruth, d: _Detections, iou_type: str) -> Tuple[np.ndarray, 
                 gt = np.where(valid, pg_start[pairs][:, None] + np.arange(width), 0)
                 gt_ignore = (g.area_ignore[gt] | ~valid[:, :, None]).transpose(0, 2, 1)  # (P, A, W)
             rows, m = _match_bucket(pairs, pd_len, pg_len, det_pair, det_rank, ious, row_start, gt_ignore)
-            gt_of[det[rows]] = np.where(m >= 0, pg_start[det_pair[rows]][:, None, None] + m, -1)
-    found = gt_of >= 0
-    gt_row = np.maximum(gt_of, 0)
-    if len(g.key):
+            gt_of[rows] = np.where(m >= 0, pg_start[det_pair[rows]][:, None, None] + m, -1)
+        # only the detections that can match need the matched ground truth's fields
+        found = gt_of >= 0
+        gt_row = np.maximum(gt_of, 0)
         ignored = found & g.area_ignore[gt_row, np.arange(num_areas)[:, None]]
         matched = found & (g.id[gt_row] != 0)  # lvis-api takes a ground-truth id 0 for "no match"
-    else:
-        ignored = matched = found
-    area_out = (d.area[:, None] < AREA_RNGS[:, 0]) | (d.area[:, None] > AREA_RNGS[:, 1])
-    ignored |= ~matched & (area_out | d.not_exhaustive[:, None])[:, :, None]
-    return matched & ~ignored, ~matched & ~ignored
+        ignored |= ~matched & unmatched_ignored[det]
+        tp[det] = matched & ~ignored
+        fp[det] = ~matched & ~ignored
+    return tp, fp
 
 
 def _ranks(lengths: np.ndarray) -> np.ndarray:
@@ -566,8 +570,9 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
     num_thrs, num_rec, num_areas, num_cats = len(IOU_THRS), len(REC_THRS), len(AREA_RNGS), g.num_cats
     precision = -np.ones((num_thrs, num_rec, num_cats, num_areas))
     recall = -np.ones((num_thrs, num_cats, num_areas))
-    # per category: all images' detections by decreasing score, ties in image order then file order
-    order = np.lexsort((d.index, d.img_idx, -d.score, d.cat_idx))
+    # per category: all images' detections by decreasing score, ties in image order then file order (d is sorted
+    # by image, category, decreasing score, file order, and lexsort is stable)
+    order = np.lexsort((-d.score, d.cat_idx))
     cats, start, length = _segments(d.cat_idx[order])
     det_len = np.zeros(num_cats, np.int64)
     det_len[cats] = length
