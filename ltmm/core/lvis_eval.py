@@ -586,10 +586,12 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         keep = evaluated[cats]  # categories with detections and ground truth
         if not keep.any():
             continue
-        # cumulative TP / FP counts within each category (exact integers, then float as lvis-api)
+        # cumulative TP / FP counts within each category (exact integers, as float64 like lvis-api's)
         tp_sum = _segment_cumsum(tp[order, a].T, start, length)  # (T, N)
-        fp_sum = _segment_cumsum(fp[order, a].T, start, length)
-        pr = tp_sum / (fp_sum + tp_sum + eps)
+        pr = _segment_cumsum(fp[order, a].T, start, length)  # fp_sum, then in place: tp / (fp + tp + eps)
+        pr += tp_sum
+        pr += eps
+        np.divide(tp_sum, pr, out=pr)
         ks, ss, ns = cats[keep], start[keep], length[keep]
         ng = num_gt[ks]
         recall[:, ks, a] = tp_sum[:, ss + ns - 1] / ng
@@ -599,7 +601,9 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         k = np.where((k >= 0) & (k / ng >= REC_THRS[:, None]), k, np.iinfo(np.int64).max).min(0)  # (R, K')
         big = max(num_dets, int(ng.max())) + 2
         seg = np.repeat(np.arange(len(cats)), length)  # segment of each detection
-        keys = tp_sum.astype(np.int64) + (np.arange(num_thrs)[:, None] * len(cats) + seg) * big  # sorted (T, N)
+        keys = (np.arange(num_thrs)[:, None] * len(cats) + seg) * big  # + the counts: sorted (T, N)
+        keys += tp_sum.astype(np.int64)
+        del tp_sum
         query = k[None] + (np.arange(num_thrs)[:, None, None] * len(cats) + np.flatnonzero(keep)) * big
         pos = np.searchsorted(keys.ravel(), query.ravel()).reshape(query.shape)  # (T, R, K')
         local = pos - np.arange(num_thrs)[:, None, None] * num_dets - ss
@@ -620,10 +624,11 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
 
 
 def _segment_cumsum(flags: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Cumulative sum along axis 1 restarting at each segment, as float64 (exact: integer counts)."""
-    total = np.cumsum(flags, axis=1)
-    before = np.where(start > 0, total[:, np.maximum(start - 1, 0)], 0)
-    return (total - np.repeat(before, length, axis=1)).astype(np.float64)
+    """Cumulative sum along axis 1 restarting at each segment, in float64 (exact: integer counts below 2^53)."""
+    total = np.cumsum(flags, axis=1, dtype=np.float64)
+    before = np.where(start > 0, total[:, np.maximum(start - 1, 0)], 0.0)
+    total -= np.repeat(before, length, axis=1)
+    return total
 
 
 def _summarize(precision: np.ndarray, recall: np.ndarray, frequency: List[str], max_dets: int) -> Dict[str, float]:
