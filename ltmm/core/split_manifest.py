@@ -253,7 +253,7 @@ def _published_match(data: bytes, copies: Sequence[Dict[str, str]]) -> Optional[
 
 
 def check_file(path: str, name: str, split: str, spec: Dict[str, Any], data: bytes,
-               json_labels: Optional[Sequence[int]] = None, recorded: Optional[Dict[str, str]] = None,
+               parsed: Optional[Tuple[List[str], Sequence[Any]]] = None, recorded: Optional[Dict[str, str]] = None,
                accept: str = '') -> FileReport:
     """Check a split file's bytes against its manifest entry ``spec`` and the user's ``recorded`` entry.
 
@@ -263,14 +263,15 @@ def check_file(path: str, name: str, split: str, spec: Dict[str, Any], data: byt
         split: the split (for the messages).
         spec: the file's manifest entry.
         data: the file's bytes.
-        json_labels: the labels of a json split its caller has already parsed (and checked against the categories):
-            saves a second parse. Text lists are always parsed here.
+        parsed: the images and labels of the file as its caller has already parsed them (a dataset at load, which
+            has checked the line format and, for a json, the categories): saves a second parse.
         recorded: the file's entry in the user's record ({'sha256', 'recorded'}), if any.
         accept: the command that accepts a changed file (for the message).
     """
     report = FileReport(split, path, sha256=sha256_bytes(data))
-    labels: Optional[Sequence[Any]] = json_labels if spec['format'] == 'coco_json' else None
-    if labels is None:
+    if parsed is not None:
+        report.images, labels = list(parsed[0]), parsed[1]
+    else:
         try:
             report.images, labels, num_categories = parse_split(data, spec, path)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -368,7 +369,8 @@ def write_record(root: str, benchmark: str, digests: Dict[str, str]) -> str:
 
 # --------------------------------------------------------------------------------------------- at dataset load
 def check_split_file(path: str, benchmark: str, split: Optional[str] = None,
-                     json_labels: Optional[Sequence[int]] = None, manifest: Optional[Dict[str, Any]] = None,
+                     parsed: Optional[Tuple[List[str], Sequence[Any]]] = None,
+                     manifest: Optional[Dict[str, Any]] = None,
                      hint: str = '') -> None:
     """Check a dataset's split file against the manifest and the user's record; a dataset calls it at load.
 
@@ -377,7 +379,7 @@ def check_split_file(path: str, benchmark: str, split: Optional[str] = None,
         benchmark: the manifest key (e.g. 'imagenet_lt').
         split: the split it must be; None: the split whose manifest path ``path`` ends with (a file that ends with
             none of them is not a published split file and is not checked).
-        json_labels: the labels of a json split the dataset has parsed (saves a second parse).
+        parsed: the images and labels of the file as the dataset has parsed them (saves a second parse).
         manifest: the manifest (default: the package's).
         hint: appended to the messages in parentheses (how to load a custom list instead).
 
@@ -397,7 +399,7 @@ def check_split_file(path: str, benchmark: str, split: Optional[str] = None,
     if at_manifest_path == split:  # where the manifest puts it: the record of its benchmark root applies
         root = os.path.normpath(path)[:-len(os.path.normpath(spec['path']))].rstrip(os.sep) or '.'
         recorded = read_record(root).get(spec['path'])
-    report = check_file(path, entry['name'], split, spec, data, json_labels, recorded,
+    report = check_file(path, entry['name'], split, spec, data, parsed, recorded,
                         accept_command(root, benchmark))
     suffix = f' ({hint})' if hint else ''
     errors = [p.message + suffix for p in report.problems if p.kind not in WARN_AT_LOAD]

@@ -96,7 +96,8 @@ class _LTListDataset(CustomDataset):
         if self.verify:
             verify_split(self.ann_file, self.benchmark, self.split, labels, num_classes, self.split_sizes[self.split],
                          self.per_class.get(self.split))
-            check_split_file(self.ann_file, self.manifest_key, self.split, hint=VERIFY_HINT)
+            check_split_file(self.ann_file, self.manifest_key, self.split, parsed=([p for p, _ in items], labels),
+                             hint=VERIFY_HINT)
         return [{'img_path': backend.join_path(self.img_prefix, path), 'gt_label': label}
                 for (path, _), label in zip(items, labels)]
 

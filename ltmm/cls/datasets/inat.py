@@ -81,5 +81,6 @@ class INat2018Dataset(BaseDataset):
             labels = [d['gt_label'] for d in data_list]
             verify_split(self.ann_file, self.benchmark, self.split, labels, self.num_classes,
                          self.split_sizes[self.split], self.per_class.get(self.split))
-            check_split_file(self.ann_file, 'inat18', self.split, json_labels=labels, hint=VERIFY_HINT)
+            check_split_file(self.ann_file, 'inat18', self.split,
+                             parsed=([img['file_name'] for img in data['images']], labels), hint=VERIFY_HINT)
         return data_list
