@@ -215,12 +215,18 @@ def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox') -
     del data
     img = np.frombuffer(reader.img, dtype=np.int64)
     boxes = np.frombuffer(reader.box, dtype=np.float64).reshape(-1, 4) if reader.has_box else None
-    segms = reader.segms
-    if segms is not None:
-        bad = next((i for i, m in enumerate(segms) if m is None), None)
+    _check_masks(reader.segms, boxes, len(img), iou_type, str(path))
+    return (img, np.frombuffer(reader.cat, dtype=np.int64), np.frombuffer(reader.score, dtype=np.float64), boxes,
+            reader.segms)
+
+
+def _check_masks(segms: Optional[list], boxes: Optional[np.ndarray], num_results: int, iou_type: str,
+                 source: str) -> None:
+    """Every result has a mask where masks are needed: for segm, or for the areas of results without boxes."""
+    if (iou_type == 'segm' or boxes is None) and num_results:
+        bad = next((i for i, m in enumerate(segms or []) if m is None), 0 if segms is None else None)
         if bad is not None:
-            raise ValueError(f"{path}: result {bad} has no 'segmentation' field ({iou_type} evaluation)")
-    return img, np.frombuffer(reader.cat, dtype=np.int64), np.frombuffer(reader.score, dtype=np.float64), boxes, segms
+            raise ValueError(f"{source}: result {bad} has no 'segmentation' field ({iou_type} evaluation)")
 
 
 def _lookup(sorted_ids: np.ndarray, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -366,10 +372,7 @@ def _result_columns(results: Any, source: str, iou_type: str) -> Columns:
         segms = [r.get('segmentation') for r in results] if iou_type == 'segm' or not has_box else None
     else:
         raise ValueError(f'{source}: expected a list of result dicts, got {type(results).__name__}')
-    if (iou_type == 'segm' or boxes is None) and len(img):
-        bad = next((i for i, m in enumerate(segms or []) if m is None), 0 if segms is None else None)
-        if bad is not None:
-            raise ValueError(f"{source}: result {bad} has no 'segmentation' field ({iou_type} evaluation)")
+    _check_masks(segms, boxes, len(img), iou_type, source)
     return img, cat, score, boxes, segms
 
 
