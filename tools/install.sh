@@ -4,8 +4,10 @@
 #
 #   VENV=.venv PYTHON=python3 bash tools/install.sh
 #
-# The mmcv wheel is built once per (mmcv, torch, python) and kept in $LTMM_WHEEL_CACHE
-# (default ~/.cache/ltmm/wheels/torch-<torch version>/), so a torch upgrade can never load a stale binary.
+# The mmcv wheel is built once per (mmcv, torch, python, ops) and kept in $LTMM_WHEEL_CACHE (default
+# ~/.cache/ltmm/wheels/): CPU ops in torch-<torch version>/, CUDA ops (FORCE_CUDA=1 or a visible GPU) in
+# torch-<torch version>-cuda<nvcc release>-sm<archs>/, so a torch upgrade or a CUDA build never loads a stale or
+# CPU-only binary. LTMM_DEPS_ONLY=1 stops before ltmm itself (the Docker image installs it in a later layer).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,28 +39,57 @@ log "run-time dependencies, then mmengine / mmdet / mmpretrain / lvis (no deps)"
 
 TORCH_VERSION="$("$PY" -c 'import torch; print(torch.__version__)')"
 PY_TAG="$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
-WHEEL_DIR="$CACHE_ROOT/torch-$TORCH_VERSION"
+# mmcv compiles CUDA kernels exactly when FORCE_CUDA=1 or torch sees a GPU (its setup.py); such a wheel is keyed by
+# the nvcc release and the arch list, which defaults to the architectures torch itself is built for
+OPS_KEY="$("$PY" - <<'EOF'
+import os
+import re
+import subprocess
+
+import torch
+
+if os.environ.get('FORCE_CUDA', '0') == '1' or torch.cuda.is_available():
+    from torch.utils.cpp_extension import CUDA_HOME
+    if CUDA_HOME is None:
+        raise SystemExit('[ltmm install] CUDA ops asked for (FORCE_CUDA=1 or a visible GPU) but no CUDA toolkit '
+                         'was found: set CUDA_HOME to a CUDA devel install')
+    nvcc = subprocess.run([os.path.join(CUDA_HOME, 'bin', 'nvcc'), '--version'], capture_output=True, text=True)
+    release = re.search(r'release (\d+\.\d+)', nvcc.stdout)
+    archs = os.environ.get('TORCH_CUDA_ARCH_LIST') or ' '.join(
+        f'{a[3:-1]}.{a[-1]}' for a in torch._C._cuda_getArchFlags().split() if a.startswith('sm_'))
+    print(f"cuda{release.group(1) if release else 'unknown'}|{archs}")
+EOF
+)"
+if [ -n "$OPS_KEY" ]; then
+    export TORCH_CUDA_ARCH_LIST="${OPS_KEY#*|}"
+    WHEEL_DIR="$CACHE_ROOT/torch-$TORCH_VERSION-${OPS_KEY%%|*}-sm$(printf '%s' "$TORCH_CUDA_ARCH_LIST" | tr -d '.+' | tr ' ;' '__')"
+    OPS_NAME="CUDA ops (${OPS_KEY%%|*}, TORCH_CUDA_ARCH_LIST=\"$TORCH_CUDA_ARCH_LIST\")"
+else
+    WHEEL_DIR="$CACHE_ROOT/torch-$TORCH_VERSION"
+    OPS_NAME="CPU ops"
+fi
 
 mmcv_ok() {
-    "$PY" - "$MMCV_VERSION" "$TORCH_VERSION" <<'EOF' 2>/dev/null
+    "$PY" - "$MMCV_VERSION" "$TORCH_VERSION" "${OPS_KEY:+cuda}" <<'EOF' 2>/dev/null
 import sys
 import torch
 import mmcv
-from mmcv.ops import nms  # noqa: F401  (fails when the ops were not built)
+from mmcv.ops import get_compiling_cuda_version, nms  # noqa: F401  (fails when the ops were not built)
 assert mmcv.__version__ == sys.argv[1], mmcv.__version__
 assert torch.__version__ == sys.argv[2]
+assert (get_compiling_cuda_version() != 'not available') == (sys.argv[3] == 'cuda')  # the ops kind asked for
 EOF
 }
 
 if mmcv_ok; then
-    log "mmcv $MMCV_VERSION with ops already installed for torch $TORCH_VERSION"
+    log "mmcv $MMCV_VERSION with $OPS_NAME already installed for torch $TORCH_VERSION"
 else
     WHEEL="$(ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-"$PY_TAG"-*.whl 2>/dev/null | head -n 1 || true)"
     if [ -z "$WHEEL" ]; then
-        log "building mmcv $MMCV_VERSION with ops for torch $TORCH_VERSION (about 10-15 minutes on 2 cores)"
+        log "building mmcv $MMCV_VERSION with $OPS_NAME for torch $TORCH_VERSION (CPU ops: about 10-15 minutes on 2 cores)"
         BUILD="$(mktemp -d)"
         trap 'rm -rf "$BUILD"' EXIT
-        "${PIP[@]}" download -q --no-deps --no-binary :all: -d "$BUILD" "mmcv==$MMCV_VERSION"
+        "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation -d "$BUILD" "mmcv==$MMCV_VERSION"
         tar -xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
         SRC="$BUILD/mmcv-$MMCV_VERSION"
         # torch >= 2.14's headers refuse anything older than C++20; mmcv 2.1.0 forces -std=c++17 (or c++14).
@@ -75,6 +106,10 @@ else
     mmcv_ok || { log "mmcv $MMCV_VERSION does not import with its ops"; exit 1; }
 fi
 
+if [ "${LTMM_DEPS_ONLY:-0}" = 1 ]; then
+    log "dependencies installed (LTMM_DEPS_ONLY=1: not ltmm itself)"
+    exit 0
+fi
 log "ltmm (editable)"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 "$PY" -c 'import ltmm, mmdet, mmpretrain, mmcv, torch; print("ltmm", ltmm.__version__, "| torch", torch.__version__,

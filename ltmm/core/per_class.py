@@ -197,3 +197,59 @@ def load_per_class(path: str) -> Dict[str, Any]:
             raise ValueError(f'{path}: no {key!r} field')
     data['value'] = np.array([np.nan if v is None else v for v in data['value']], dtype=np.float64)
     return data
+
+
+REPRODUCE_FORMAT = 'ltmm-reproduce/1'
+MAX_LOG_BYTES = 50 * 2 ** 20  # larger json files are result dumps, not logs
+
+
+def _from_reproduce_record(path: str, metric: str) -> Dict[str, float]:
+    with open(path, encoding='utf-8') as f:
+        record = json.load(f)
+    if not isinstance(record, dict) or record.get('format') != REPRODUCE_FORMAT:
+        raise ValueError(f'{path}: not a reproduction record (format {REPRODUCE_FORMAT!r})')
+    if metric not in record['metrics']:
+        raise ValueError(f'{path}: no {metric!r} metrics (it has {", ".join(record["metrics"])})')
+    return record['metrics'][metric]
+
+
+def _from_logs(work_dir: str, metric: str) -> Optional[Dict[str, float]]:
+    """The newest mmengine json log entry with the metric's keys, as {column: value}."""
+    record = RECORDS[metric]
+    wanted = {c: record.log_prefix + c for c in record.columns}
+    logs = [p for p in glob.glob(os.path.join(work_dir, '**', '*.json'), recursive=True)
+            if not os.path.basename(p).startswith('per_class_') and os.path.getsize(p) < MAX_LOG_BYTES]
+    for path in sorted(logs, key=os.path.getmtime, reverse=True):
+        with open(path, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+        for line in reversed(lines):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                break  # not a json-lines log (e.g. a result file)
+            if isinstance(entry, dict) and all(k in entry for k in wanted.values()):
+                return {c: float(entry[k]) for c, k in wanted.items()}
+    return None
+
+
+def read_run(work_dir: str, metric: str) -> Dict[str, float]:
+    """{column: value} of one run, as the metric reports it (detection: fractions): from ``work_dir``'s newest
+    per-class record of ``metric``, else its newest mmengine json log holding the metric's keys. ``work_dir`` may
+    also be a reproduction record (``reproduce.json``, ``tools/analysis/reproduce_record.py``)."""
+    if os.path.isfile(work_dir) and work_dir.endswith('.json'):
+        return _from_reproduce_record(work_dir, metric)
+    if not os.path.isdir(work_dir):
+        raise FileNotFoundError(f'no such work dir {work_dir!r}')
+    record = RECORDS[metric]
+    path = find_record(work_dir, metric)
+    if path is not None:
+        with open(path, encoding='utf-8') as f:
+            summary = json.load(f).get('summary', {})
+        missing = [c for c in record.columns if c not in summary]
+        if missing:
+            raise ValueError(f'{path}: summary has no {missing[0]!r}')
+        return {c: float(summary[c]) for c in record.columns}
+    values = _from_logs(work_dir, metric)
+    if values is None:
+        raise FileNotFoundError(f'{work_dir}: neither {record.file}.json nor a json log with {metric} metrics')
+    return values

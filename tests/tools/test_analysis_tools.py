@@ -1,6 +1,7 @@
 """tools/analysis/summarize.py (markdown table, mean +- std over seeds) and plot_per_class.py (runs side by side)."""
 import importlib.util
 import json
+import subprocess
 
 import pytest
 
@@ -122,3 +123,60 @@ def test_plot_per_class_errors(tmp_path):
         plot_tool.main([str(tmp_path / 'empty'), '--metric', 'accuracy', '-o', str(tmp_path / 'x.png')])
     with pytest.raises(SystemExit):
         plot_tool.main([str(tmp_path / 'empty'), '--labels', 'a', 'b', '-o', str(tmp_path / 'x.png')])
+
+
+reproduce_record = load_tool('reproduce_record')
+
+
+def test_task_metrics_follow_the_test_evaluator():
+    from mmengine.config import Config
+    metrics = reproduce_record.task_metrics
+    assert metrics(Config(dict(test_evaluator=dict(type='FastLVISMetric', metric=['bbox', 'segm'])))) == \
+        ['bbox', 'segm']
+    assert metrics(Config(dict(test_evaluator=dict(type='mmdet.LVISMetric')))) == ['bbox']  # mmdet's default
+    assert metrics(Config(dict(test_evaluator=[dict(type='ShotAccuracy')]))) == ['accuracy']
+    assert metrics(Config(dict(test_evaluator=dict(type='MultiLabelShotMAP')))) == ['map']
+    with pytest.raises(ValueError, match='cfg.py: test_evaluator .* has no long-tail metric'):
+        metrics(Config(dict(test_evaluator=dict(type='Accuracy'))), 'cfg.py')
+    with pytest.raises(ValueError, match='cfg.py: no test_evaluator'):
+        metrics(Config(dict()), 'cfg.py')
+
+
+def test_reproduce_records_make_the_table(tmp_path):
+    """reproduce_record.py writes reproduce.json / reproduce.md from a run; summarize.py tables the records."""
+    config = REPO / 'configs' / 'demo' / 'lenet_digits-lt.py'
+    rows = []
+    for seed, (all_, many, medium, few) in enumerate([(60.0, 80.0, 55.0, 30.0), (64.0, 82.0, 57.0, -1.0)]):
+        run_dir = tmp_path / 'lenet_digits-lt' / f'seed{seed}'
+        save_per_class(str(run_dir / 'ts' / 'per_class_accuracy.json'), [80, 55, 30, 60], COUNTS,
+                       ['many', 'medium', 'few', 'many'], CLASSES, 'top-1 accuracy (%)', 'shot',
+                       dict(all=all_, many=many, medium=medium, few=few))
+        record = reproduce_record.write_record(str(config), str(run_dir), seed, 2, 'epoch_30.pth')
+        assert record['metrics'] == {'accuracy': dict(all=all_, many=many, medium=medium, few=few)}
+        assert record['gpus'] == 2 and record['seed'] == seed and record['checkpoint'] == 'epoch_30.pth'
+        saved = json.loads((run_dir / 'reproduce.json').read_text())
+        assert saved['format'] == 'ltmm-reproduce/1' and saved['metrics'] == record['metrics']
+        rows.append((run_dir / 'reproduce.md').read_text())
+        assert summarize.read_run(str(run_dir / 'reproduce.json'), 'accuracy') == record['metrics']['accuracy']
+    assert rows == ['| lenet_digits-lt | accuracy | 0 | 60.0 | 80.0 | 55.0 | 30.0 |\n',
+                    '| lenet_digits-lt | accuracy | 1 | 64.0 | 82.0 | 57.0 | n/a |\n']
+    records = [str(tmp_path / 'lenet_digits-lt' / f'seed{s}' / 'reproduce.json') for s in (0, 1)]
+    table = summarize.summarize(records, 'accuracy').splitlines()
+    assert table[2] == '| lenet_digits-lt | 2 | 62.0 ± 2.8 | 81.0 ± 1.4 | 56.0 ± 1.4 | n/a |'
+    with pytest.raises(ValueError, match="reproduce.json: no 'bbox' metrics \\(it has accuracy\\)"):
+        summarize.read_run(records[0], 'bbox')
+    (tmp_path / 'other.json').write_text('{"a": 1}')
+    with pytest.raises(ValueError, match='other.json: not a reproduction record'):
+        summarize.read_run(str(tmp_path / 'other.json'), 'bbox')
+
+
+@pytest.mark.parametrize('args, message', [
+    ([], 'usage: '),
+    (['configs/demo/nope.py', '1'], 'no such config configs/demo/nope.py'),
+    (['configs/demo/lenet_digits-lt.py', '0'], "GPUS must be a positive integer, got '0'"),
+    (['configs/demo/lenet_digits-lt.py', '1', '--seeds', 'x'], "--seeds must be a positive integer, got 'x'"),
+])
+def test_reproduce_sh_refuses_bad_arguments(args, message):
+    out = subprocess.run(['bash', str(REPO / 'docker' / 'reproduce.sh'), *args], cwd=REPO, capture_output=True,
+                         text=True)
+    assert out.returncode == 2 and message in out.stderr, out.stderr

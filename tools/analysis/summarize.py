@@ -8,12 +8,10 @@ Runs are grouped by their folder name with the seed removed (``..._seed1``, ``..
 ``--name NAME`` per run. Each run's numbers come from the newest per-class record the metrics write
 (``ltmm.core.per_class.RECORDS``: ``per_class_bbox_ap.json``, ``per_class_accuracy.json``, ``per_class_ap.json``...),
 or else the newest mmengine json log holding the keys (``lvis/bbox_AP`` ... for mmdet's ``LVISMetric``,
-``shot/many`` ... for ``ShotAccuracy``, ``shot_map/head`` ... for ``MultiLabelShotMAP``). Numbers are shown in
-percent.
+``shot/many`` ... for ``ShotAccuracy``, ``shot_map/head`` ... for ``MultiLabelShotMAP``). A run may also be given
+as the ``reproduce.json`` that ``docker/reproduce.sh`` writes. Numbers are shown in percent.
 """
 import argparse
-import glob
-import json
 import os
 import re
 from collections import OrderedDict
@@ -21,55 +19,19 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ltmm.core.per_class import RECORDS, find_record
+from ltmm.core.per_class import RECORDS, read_run
 
 SEED = re.compile(r'[_\-.]?seed[_\-]?\d+', re.IGNORECASE)
-MAX_LOG_BYTES = 50 * 2 ** 20  # larger json files are result dumps, not logs
 
 
 def run_name(work_dir: str) -> str:
-    """Folder name without the seed: 'eqlv2_seed1' -> 'eqlv2', 'eqlv2/seed1' -> 'eqlv2'."""
+    """Folder name without the seed: 'eqlv2_seed1' -> 'eqlv2', 'eqlv2/seed1' -> 'eqlv2' (a run's record file:
+    its folder's name)."""
+    if os.path.isfile(work_dir):
+        work_dir = os.path.dirname(work_dir)
     parts = os.path.normpath(os.path.abspath(work_dir)).split(os.sep)
     name = SEED.sub('', parts[-1])
     return name or parts[-2]
-
-
-def _from_logs(work_dir: str, metric: str) -> Optional[Dict[str, float]]:
-    """The newest mmengine json log entry with the metric's keys, as {column: value}."""
-    record = RECORDS[metric]
-    wanted = {c: record.log_prefix + c for c in record.columns}
-    logs = [p for p in glob.glob(os.path.join(work_dir, '**', '*.json'), recursive=True)
-            if not os.path.basename(p).startswith('per_class_') and os.path.getsize(p) < MAX_LOG_BYTES]
-    for path in sorted(logs, key=os.path.getmtime, reverse=True):
-        with open(path, encoding='utf-8') as f:
-            lines = f.read().splitlines()
-        for line in reversed(lines):
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                break  # not a json-lines log (e.g. a result file)
-            if isinstance(entry, dict) and all(k in entry for k in wanted.values()):
-                return {c: float(entry[k]) for c, k in wanted.items()}
-    return None
-
-
-def read_run(work_dir: str, metric: str) -> Dict[str, float]:
-    """{column: value} of one run, as the metric reports it (detection: fractions)."""
-    if not os.path.isdir(work_dir):
-        raise FileNotFoundError(f'no such work dir {work_dir!r}')
-    record = RECORDS[metric]
-    path = find_record(work_dir, metric)
-    if path is not None:
-        with open(path, encoding='utf-8') as f:
-            summary = json.load(f).get('summary', {})
-        missing = [c for c in record.columns if c not in summary]
-        if missing:
-            raise ValueError(f'{path}: summary has no {missing[0]!r}')
-        return {c: float(summary[c]) for c in record.columns}
-    values = _from_logs(work_dir, metric)
-    if values is None:
-        raise FileNotFoundError(f'{work_dir}: neither {record.file}.json nor a json log with {metric} metrics')
-    return values
 
 
 def summarize(work_dirs: List[str], metric: str, names: Optional[List[str]] = None) -> str:
