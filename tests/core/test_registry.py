@@ -30,7 +30,7 @@ EXPECTED = {
         'MODELS': {'BalancedSoftmaxLoss', 'LogitAdjustedLoss', 'LDAMLoss', 'ClassBalancedLoss', 'SoftmaxEQLLoss',
                    'BalancedBCELoss', 'DistributionBalancedLoss', 'RIDELoss', 'CosineClsHead', 'TauNormClsHead',
                    'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead', 'ResNet32CIFAR',
-                   'RIDEResNet', 'RIDEResNeXt'},
+                   'RIDEResNet', 'RIDEResNeXt', 'LADELoss', 'WeightedSoftmaxLoss'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler'},
     },

@@ -4,10 +4,12 @@ from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .base import ClassificationLoss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
+from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
 from .ride_loss import RIDELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
+from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassificationLoss', 'ClassBalancedLoss', 'DeferredReweighting',
-           'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss', 'SoftmaxEQLLoss']
+           'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss', 'SoftmaxEQLLoss', 'WeightedSoftmaxLoss']

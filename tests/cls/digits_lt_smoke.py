@@ -1,0 +1,33 @@
+"""Train a Digits-LT config for two iterations on CPU in-process (mmengine's Runner) and validate it once: the
+smoke of a method's Digits-LT config, as tests/configs/test_cls_loss_configs.py runs the loss folders'."""
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+
+def train_two_iterations(config: str, work_dir: Path,
+                         cfg_options: Optional[dict] = None) -> Tuple[float, Dict[str, float], object]:
+    """(last training loss, validation metrics, runner) of ``config`` trained on 64 images (two iterations of 32).
+
+    Run it from the ``cls_workspace`` folder (the configs' data_root and class_stats are relative:
+    data/digits_lt/). ``cfg_options`` are merged into the config first.
+    """
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.work_dir = str(work_dir)
+    cfg.train_cfg.max_epochs = 1
+    cfg.train_cfg.val_begin = 2  # validated once, below
+    cfg.train_dataloader.dataset.indices = 64  # two iterations
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.num_workers = 0
+        loader.persistent_workers = False
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.param_scheduler = []
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    loss = runner.message_hub.get_scalar('train/loss').current()
+    return loss, runner.val_loop.run(), runner
