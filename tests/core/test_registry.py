@@ -29,9 +29,9 @@ EXPECTED = {
         'METRICS': {'ShotAccuracy', 'MultiLabelShotMAP'},
         'MODELS': {'BalancedSoftmaxLoss', 'LogitAdjustedLoss', 'LDAMLoss', 'ClassBalancedLoss', 'SoftmaxEQLLoss',
                    'BalancedBCELoss', 'DistributionBalancedLoss', 'RIDELoss', 'CosineClsHead', 'TauNormClsHead',
-                   'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead', 'ResNet32CIFAR',
+                   'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead', 'CausalNormClsHead', 'ResNet32CIFAR',
                    'RIDEResNet', 'RIDEResNeXt', 'LADELoss', 'WeightedSoftmaxLoss'},
-        'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook'},
+        'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler'},
     },
 }
