@@ -4,10 +4,11 @@ from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .base import ClassificationLoss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
+from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
 from .ride_loss import RIDELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
 
 __all__ = ['BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassificationLoss', 'ClassBalancedLoss', 'DeferredReweighting',
-           'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss', 'SoftmaxEQLLoss']
+           'LabelAwareSmoothingLoss', 'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss', 'SoftmaxEQLLoss']
