@@ -104,7 +104,7 @@ class LabelAwareSmoothingLoss(ClassificationLoss):
     ``train_stage2.py`` line 238 from the dataset's ``cls_num_list`` with ``smooth_head`` / ``smooth_tail`` of the
     stage-2 config and the default shape. Normalisation: the batch mean (official ``loss.mean()``).
 
-    Deviations from the official code, each an error where the official code fails silently or late:
+    Deviations from the official code (the first three: an error where the official code fails late or silently):
 
     - ``shape='exp'`` without ``power``, or an unknown shape, leaves the official ``self.smooth`` unset (an
       AttributeError at build); here a ValueError. A ``power`` given with another shape (ignored there) is refused.
@@ -132,10 +132,6 @@ class LabelAwareSmoothingLoss(ClassificationLoss):
                  smooth_tail: float = 0.0, shape: str = 'concave', power: Optional[float] = None,
                  loss_weight: float = 1.0, reduction: str = 'mean') -> None:
         super().__init__(class_stats, num_classes, loss_weight=loss_weight, reduction=reduction)
-        self.smooth_head = float(smooth_head)
-        self.smooth_tail = float(smooth_tail)
-        self.shape = shape
-        self.power = power
         self.register_buffer('epsilons', label_aware_epsilons(self.stats.image_count, smooth_head, smooth_tail, shape,
                                                               power), persistent=False)
 
