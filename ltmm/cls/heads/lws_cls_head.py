@@ -16,7 +16,8 @@ class LWSClsHead(LinearClsHead):
     head must be a ``LinearClsHead`` with the same ``fc`` keys) and is frozen; only the scales ``s`` (initialised to
     1) are learned, on a frozen backbone with class-aware sampling (see ``configs/decoupling``). MiSLAS
     (Zhong et al., CVPR 2021) also trains ``fc``, at a lower learning rate: set ``train_fc=True`` and give
-    ``head.fc`` an ``lr_mult`` in ``optim_wrapper.paramwise_cfg.custom_keys``.
+    ``head.fc`` an ``lr_mult`` in ``optim_wrapper.paramwise_cfg.custom_keys`` (``configs/mislas``); the maths is the
+    official ``LearnableWeightScaling`` (dvlab-research/MiSLAS ``methods.py``, a ``(1, C)`` scale, here ``(C,)``).
 
     Args:
         num_classes: number of classes.

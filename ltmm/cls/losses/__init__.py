@@ -4,6 +4,7 @@ from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .base import ClassificationLoss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
+from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
@@ -12,4 +13,5 @@ from .softmax_eql_loss import SoftmaxEQLLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassificationLoss', 'ClassBalancedLoss', 'DeferredReweighting',
-           'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss', 'SoftmaxEQLLoss', 'WeightedSoftmaxLoss']
+           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss', 'SoftmaxEQLLoss',
+           'WeightedSoftmaxLoss']
