@@ -21,6 +21,11 @@ Methods (``--methods``; all by default):
   ce-resnet32   softmax cross-entropy with the CIFAR ResNet-32 (configs/baseline): RIDE's baseline
   ride          RIDE, 3 experts on a ResNet-32 with per-expert stages 2-3, RIDE loss (configs/ride)
   ride-ea       RIDE's stage 2: the expert-assignment router trained on the frozen RIDE model (configs/ride)
+  ws            Weighted Softmax, class weights 1 + ln(n_max / n_c) (configs/weighted_softmax)
+  lade          LADE: prior-compensated CE + LADER regulariser (configs/lade)
+  tde           De-confound training, TDE counterfactual subtraction at test, alpha 1.5 (configs/tde)
+  mixup         CE with mixup: MiSLAS's stage 1 (configs/mislas)
+  mislas        MiSLAS stage 2 on the mixup model: label-aware smoothing, LWS, shifted BN (configs/mislas)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -61,8 +66,13 @@ METHODS = {
     'tau-norm': ('tau-norm (CE stage 1)', 'configs/decoupling/tau-norm_lenet_1xb32_digits-lt.py', 'tau'),
     'ride': ('RIDE (3 experts, ResNet-32)', 'configs/ride/ride_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'ride-ea': ('RIDE + router (ResNet-32)', 'configs/ride/ride-ea_resnet32_1xb32_digits-lt_5e.py', 'stage2'),
+    'ws': ('Weighted Softmax', 'configs/weighted_softmax/weighted-softmax_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'lade': ('LADE', 'configs/lade/lade_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'tde': ('De-confound-TDE (alpha 1.5)', 'configs/tde/tde_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'mixup': ('CE + mixup (MiSLAS stage 1)', 'configs/mislas/stage1-mixup_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'mislas': ('MiSLAS (mixup stage 1)', 'configs/mislas/mislas_lenet_1xb32_digits-lt_10e.py', 'stage2'),
 }
-STAGE1 = {'ride-ea': 'ride'}
+STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
 BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32'}
 
