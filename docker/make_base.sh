@@ -18,9 +18,10 @@ log() { printf '[ltmm make_base] %s\n' "$*"; }
 command -v debootstrap >/dev/null || { log "debootstrap is not installed (Debian/Ubuntu: apt-get install debootstrap)"; exit 1; }
 
 ROOTFS=$(mktemp -d)
-trap 'rm -rf "$ROOTFS"' EXIT
+trap 'rm -rf "$ROOTFS" "$ROOTFS.log"' EXIT
 log "debootstrap bookworm from $MIRROR into $ROOTFS"
-debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$ROOTFS" "$MIRROR" >/dev/null
+debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$ROOTFS" "$MIRROR" \
+    >"$ROOTFS.log" 2>&1 || { tail -20 "$ROOTFS.log"; log "debootstrap failed"; exit 1; }
 cat > "$ROOTFS/etc/apt/sources.list" <<SOURCES
 deb $MIRROR bookworm main
 deb $MIRROR bookworm-updates main
@@ -29,8 +30,10 @@ SOURCES
 cp /usr/local/share/ca-certificates/*.crt "$ROOTFS/usr/local/share/ca-certificates/" 2>/dev/null || true
 cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
 log "security updates and CA certificates"
-chroot "$ROOTFS" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq >/dev/null \
-    && update-ca-certificates >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*'
+chroot "$ROOTFS" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq \
+    && update-ca-certificates && apt-get clean && rm -rf /var/lib/apt/lists/*' >"$ROOTFS.log" 2>&1 \
+    || { cat "$ROOTFS.log"; log "updating the base failed"; exit 1; }
+rm -f "$ROOTFS.log"
 : > "$ROOTFS/etc/resolv.conf"
 log "importing as $TAG"
 tar -C "$ROOTFS" -c . | "$DOCKER" import --change 'ENV LANG=C.UTF-8' --change 'CMD ["bash"]' - "$TAG" >/dev/null
