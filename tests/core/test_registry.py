@@ -31,8 +31,8 @@ EXPECTED = {
                    'BalancedBCELoss', 'DistributionBalancedLoss', 'RIDELoss', 'LabelAwareSmoothingLoss',
                    'CosineClsHead', 'TauNormClsHead', 'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead',
                    'CausalNormClsHead', 'ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt', 'LADELoss',
-                   'WeightedSoftmaxLoss'},
-        'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook'},
+                   'WeightedSoftmaxLoss', 'AREALoss'},
+        'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler'},
     },
 }

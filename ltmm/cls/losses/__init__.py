@@ -1,4 +1,5 @@
 """Classification losses, one file per method, on the one template of ``base.py``."""
+from .area_loss import AREAHook, AREALoss
 from .balanced_bce_loss import BalancedBCELoss
 from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .base import ClassificationLoss
@@ -12,6 +13,6 @@ from .ride_loss import RIDELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
-__all__ = ['BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassificationLoss', 'ClassBalancedLoss', 'DeferredReweighting',
-           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss', 'SoftmaxEQLLoss',
-           'WeightedSoftmaxLoss']
+__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassificationLoss', 'ClassBalancedLoss',
+           'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss',
+           'SoftmaxEQLLoss', 'WeightedSoftmaxLoss']
