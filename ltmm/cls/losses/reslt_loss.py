@@ -126,6 +126,9 @@ class ResLTLoss(ClassificationLoss):
     - soft targets (mixup / cutmix ``gt_score``) are accepted: each branch weighs a sample by the target mass in its
       group (the official code takes hard labels only);
     - label smoothing (official ``--lsm``, 0 in every script) is not implemented;
+    - under DDP each rank divides ``L_ice`` by its own ``N + #{y_i in G_M} + #{y_i in G_T}`` and DDP averages the
+      gradients; the official ImageNet-LT run (``nn.DataParallel``) divides by the count of the whole batch. The
+      one-GPU CIFAR configs are exact;
     - only the mean reduction: the two terms are normalised by their own counts as the official code does, so no
       sample weights and no ``avg_factor`` (the head's is ignored).
 
