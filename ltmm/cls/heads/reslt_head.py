@@ -4,7 +4,7 @@
 Official code (MIT; re-implemented from its maths, nothing copied): jiequancui/ResLT@9650d932
 ``CIFAR/networks/resnet_cifar.py`` (``ResLTResNet32``: three BatchNorm2d on the last map), and
 ``ImageNetLT/networks/reslt_imagenet.py`` (``ResNet_ResLT``: ``finalBlock``, a 1x1 convolution to three times the
-channels, BatchNorm, ReLU; lines 137-142 and 203-224); the fusion is ``logitH + logitM + logitT`` in every
+channels, BatchNorm, ReLU; lines 142-146 and 196-231); the fusion is ``logitH + logitM + logitT`` in every
 training and test loop.
 """
 from typing import List, Optional, Tuple

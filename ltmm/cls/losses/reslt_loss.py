@@ -2,9 +2,9 @@
 (Cui et al., "ResLT: Residual Learning for Long-tailed Recognition", TPAMI 2022).
 
 Official code (MIT; re-implemented from its maths, nothing copied): jiequancui/ResLT@9650d932
-``CIFAR/cifarTrain_reslt_cifar100.py`` (``crossEntropy``, lines 62-65; the loss, lines 145-156),
-``CIFAR/cifarTrain_reslt_cifar10.py`` (lines 148-156), ``ImageNetLT/ImageNetTrain_reslt.py`` (``crossEntropy``,
-lines 105-110; the loss, lines 299-307) and the ``sh/`` scripts (``--beta``).
+``CIFAR/cifarTrain_reslt_cifar100.py`` (``crossEntropy``, lines 61-64; the loss, lines 146-155),
+``CIFAR/cifarTrain_reslt_cifar10.py`` (lines 148-157), ``ImageNetLT/ImageNetTrain_reslt.py`` (``crossEntropy``,
+lines 103-108; the loss, lines 304-313) and the ``sh/`` scripts (``--beta``).
 """
 from typing import Optional
 
