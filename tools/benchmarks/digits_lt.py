@@ -27,6 +27,7 @@ Methods (``--methods``; all by default):
   mixup         CE with mixup: MiSLAS's stage 1 (configs/mislas)
   mislas        MiSLAS stage 2 on the mixup model: label-aware smoothing, LWS, shifted BN (configs/mislas)
   area          AREA: CE re-weighted by the inverse effective area of each class from epoch 24 (configs/area)
+  reslt         ResLT: 3 residual branches (all / medium+few / few-shot classes), summed logits (configs/reslt)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -73,6 +74,7 @@ METHODS = {
     'mixup': ('CE + mixup (MiSLAS stage 1)', 'configs/mislas/stage1-mixup_lenet_1xb32_digits-lt_30e.py', 'train'),
     'mislas': ('MiSLAS (mixup stage 1)', 'configs/mislas/mislas_lenet_1xb32_digits-lt_10e.py', 'stage2'),
     'area': ('AREA (from epoch 24)', 'configs/area/area_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'reslt': ('ResLT', 'configs/reslt/reslt_lenet_1xb32_digits-lt_30e.py', 'train'),
 }
 STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others

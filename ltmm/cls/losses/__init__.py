@@ -9,10 +9,11 @@ from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
+from .reslt_loss import ResLTLoss
 from .ride_loss import RIDELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
-__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassificationLoss', 'ClassBalancedLoss',
-           'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss',
-           'SoftmaxEQLLoss', 'WeightedSoftmaxLoss']
+__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
+           'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'ResLTLoss',
+           'RIDELoss', 'SoftmaxEQLLoss', 'WeightedSoftmaxLoss']
