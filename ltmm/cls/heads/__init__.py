@@ -1,11 +1,12 @@
-"""Classifier heads: causal-norm (De-confound-TDE), cosine, tau-normalised, LWS, post-hoc logit adjustment,
-multi-expert (RIDE)."""
+"""Classifier heads: causal-norm (De-confound-TDE), CC-SAM (both stages), cosine, tau-normalised, LWS, post-hoc
+logit adjustment, multi-expert (RIDE)."""
 from .causal_norm_cls_head import CausalNormClsHead, TDEMomentumHook
+from .ccsam_cls_head import CCSAMClsHead
 from .cosine_cls_head import CosineClsHead
 from .logit_adjusted_cls_head import LogitAdjustedClsHead
 from .lws_cls_head import LWSClsHead
 from .multi_expert_cls_head import ExpertRouter, MultiExpertClsHead
 from .tau_norm_cls_head import TauNormClsHead
 
-__all__ = ['CausalNormClsHead', 'CosineClsHead', 'LogitAdjustedClsHead', 'LWSClsHead', 'ExpertRouter',
+__all__ = ['CausalNormClsHead', 'CCSAMClsHead', 'CosineClsHead', 'LogitAdjustedClsHead', 'LWSClsHead', 'ExpertRouter',
            'MultiExpertClsHead', 'TauNormClsHead', 'TDEMomentumHook']
