@@ -312,7 +312,7 @@ class CCSAMClsHead(LinearClsHead):
             counts = check_counts(counts, 2, 'CC-SAM stage 1 (rho_c ~ (n_c - 1)^(-1/4))')
             self.register_buffer('class_counts', counts.float(), persistent=False)
         else:
-            self.register_buffer('class_counts', torch.as_tensor(counts, dtype=torch.float32), persistent=False)
+            self.register_buffer('class_counts', _float64(counts).float(), persistent=False)
             self.register_buffer('adv_weights', adversarial_class_weights(counts, weight_div), persistent=False)
 
     def set_epoch(self, epoch: int) -> None:
