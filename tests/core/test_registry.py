@@ -31,7 +31,7 @@ EXPECTED = {
                    'BalancedBCELoss', 'DistributionBalancedLoss', 'RIDELoss', 'LabelAwareSmoothingLoss',
                    'CosineClsHead', 'TauNormClsHead', 'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead',
                    'CausalNormClsHead', 'ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt', 'LADELoss',
-                   'WeightedSoftmaxLoss'},
+                   'WeightedSoftmaxLoss', 'CCSAMClsHead'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler'},
     },
