@@ -331,6 +331,10 @@ def test_errors():
     head.loss_module.forward = lambda *args, **kwargs: torch.tensor(1.0)  # a loss that ignores reduction_override
     with pytest.raises(ValueError, match='needs a per-sample loss'):
         head.loss((feats(),), samples(LABELS))
+    with pytest.raises(ValueError, match='cal_acc is pointless'):
+        build(cal_acc=True).loss((feats(2),), samples([0, 1], torch.ones(2, 4) / 4))
+    with_acc = build(cal_acc=True, topk=(1, 2)).loss((feats(),), samples(LABELS))
+    assert set(with_acc) == {'loss_ori', 'loss_flat', 'accuracy_top-1', 'accuracy_top-2'}
     with pytest.raises(ValueError, match='needs the gt_label'):
         build().loss((feats(2),), [DataSample().set_gt_score(torch.ones(4) / 4)] * 2)
 

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine import dist
+from mmpretrain.evaluation.metrics import Accuracy
 from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.structures import DataSample
 
@@ -357,8 +358,15 @@ class CCSAMClsHead(LinearClsHead):
             loss_ori = self._per_sample(_fp32(logits), target)
             residuals = self._residuals(logits, target)
             if self.stage == 1:
-                return self._stage1_loss(h, logits, labels, residuals, loss_ori)
-            return self._stage2_loss(h, labels, residuals, loss_ori)
+                losses = self._stage1_loss(h, logits, labels, residuals, loss_ori)
+            else:
+                losses = self._stage2_loss(h, labels, residuals, loss_ori)
+        if self.cal_acc:  # as mmpretrain's ClsHead
+            if target.ndim != 1:
+                raise ValueError('CCSAMClsHead: cal_acc is pointless with batch augmentations such as mixup')
+            acc = Accuracy.calculate(logits, target, topk=self.topk)
+            losses.update({f'accuracy_top-{k}': a for k, a in zip(self.topk, acc)})
+        return losses
 
     def _stage1_loss(self, h: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor, residuals: torch.Tensor,
                      loss_ori: torch.Tensor) -> dict:
