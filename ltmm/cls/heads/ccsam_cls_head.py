@@ -117,7 +117,7 @@ def ccsam_logit_shift(feats: torch.Tensor, labels: torch.Tensor, batch_feats: to
             contains the rows of ``feats``.
         batch_residuals: ``R_i`` of that batch, (M, C).
         batch_labels: its labels, (M,).
-        weight: classifier weight ``W`` (C, D) (detached).
+        weight: classifier weight ``W`` (C, D), used as a constant.
         bias: classifier bias ``b`` (C,) or None.
         class_counts: training count ``n_c`` of every class, (C,), each >= 2.
         noise_ratio: ``r``. Default 1e-6.
