@@ -19,7 +19,7 @@ EXPECTED = {
         'DATASETS': {'LTShapesDataset'},
         'METRICS': {'FastLVISMetric'},
         'MODELS': {'SigmoidCELoss', 'EqualizationLoss', 'EqualizationLossV2', 'FederatedLoss', 'ROGRankingLoss',
-                   'ROGShared2FCBBoxHead', 'DistributionBalancedLoss', 'ResLTHead', 'ResLTLoss'},
+                   'ROGShared2FCBBoxHead', 'DistributionBalancedLoss', 'ResLTHead', 'ResLTLoss', 'CCSAMClsHead'},
         'HOOKS': set(),
         'DATA_SAMPLERS': set(),
     },

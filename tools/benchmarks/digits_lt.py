@@ -28,6 +28,9 @@ Methods (``--methods``; all by default):
   mislas        MiSLAS stage 2 on the mixup model: label-aware smoothing, LWS, shifted BN (configs/mislas)
   area          AREA: CE re-weighted by the inverse effective area of each class from epoch 24 (configs/area)
   reslt         ResLT: 3 residual branches (all / medium+few / few-shot classes), summed logits (configs/reslt)
+  ccsam-stage1  CC-SAM stage 1: mixup + class-conditional perturbation of the classifier (configs/ccsam)
+  ccsam         CC-SAM stage 2 on its stage-1 model: class-conditional adversarial features, class-aware sampling,
+                frozen backbone (configs/ccsam)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -75,8 +78,10 @@ METHODS = {
     'mislas': ('MiSLAS (mixup stage 1)', 'configs/mislas/mislas_lenet_1xb32_digits-lt_10e.py', 'stage2'),
     'area': ('AREA (from epoch 24)', 'configs/area/area_lenet_1xb32_digits-lt_30e.py', 'train'),
     'reslt': ('ResLT', 'configs/reslt/reslt_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'ccsam-stage1': ('CC-SAM stage 1', 'configs/ccsam/stage1-ccsam_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'ccsam': ('CC-SAM (both stages)', 'configs/ccsam/ccsam_lenet_1xb32_digits-lt_10e.py', 'stage2'),
 }
-STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup'}
+STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
 BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32'}
 

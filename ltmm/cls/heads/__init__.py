@@ -1,7 +1,7 @@
-"""Classifier heads: causal-norm (De-confound-TDE), cosine, tau-normalised, LWS, post-hoc logit adjustment,
-multi-expert (RIDE),
-ResLT."""
+"""Classifier heads: causal-norm (De-confound-TDE), CC-SAM (both stages), cosine, tau-normalised, LWS, post-hoc
+logit adjustment, multi-expert (RIDE), ResLT."""
 from .causal_norm_cls_head import CausalNormClsHead, TDEMomentumHook
+from .ccsam_cls_head import CCSAMClsHead
 from .cosine_cls_head import CosineClsHead
 from .logit_adjusted_cls_head import LogitAdjustedClsHead
 from .lws_cls_head import LWSClsHead
@@ -9,5 +9,5 @@ from .multi_expert_cls_head import ExpertRouter, MultiExpertClsHead
 from .reslt_head import ResLTHead
 from .tau_norm_cls_head import TauNormClsHead
 
-__all__ = ['CausalNormClsHead', 'CosineClsHead', 'ExpertRouter', 'LogitAdjustedClsHead', 'LWSClsHead',
+__all__ = ['CausalNormClsHead', 'CCSAMClsHead', 'CosineClsHead', 'ExpertRouter', 'LogitAdjustedClsHead', 'LWSClsHead',
            'MultiExpertClsHead', 'ResLTHead', 'TauNormClsHead', 'TDEMomentumHook']
