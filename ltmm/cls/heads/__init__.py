@@ -1,5 +1,5 @@
 """Classifier heads: causal-norm (De-confound-TDE), cosine, tau-normalised, LWS, post-hoc logit adjustment,
-multi-expert (RIDE)."""
+multi-expert (RIDE, TLC's evidential fusion)."""
 from .causal_norm_cls_head import CausalNormClsHead, TDEMomentumHook
 from .cosine_cls_head import CosineClsHead
 from .logit_adjusted_cls_head import LogitAdjustedClsHead

@@ -10,8 +10,9 @@ from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
 from .ride_loss import RIDELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
+from .tlc_loss import TLCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassificationLoss', 'ClassBalancedLoss', 'DeferredReweighting',
            'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'RIDELoss', 'SoftmaxEQLLoss',
-           'WeightedSoftmaxLoss']
+           'TLCLoss', 'WeightedSoftmaxLoss']
