@@ -31,7 +31,7 @@ EXPECTED = {
                    'BalancedBCELoss', 'DistributionBalancedLoss', 'RIDELoss', 'LabelAwareSmoothingLoss',
                    'CosineClsHead', 'TauNormClsHead', 'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead',
                    'CausalNormClsHead', 'ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt', 'LADELoss',
-                   'WeightedSoftmaxLoss'},
+                   'WeightedSoftmaxLoss', 'TLCLoss'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler'},
     },
