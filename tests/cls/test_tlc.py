@@ -202,6 +202,9 @@ def test_annealing_and_reweighting_schedule():
         torch.testing.assert_close(loss.temperature(), torch.ones(5) if epoch < 160 else loss.drw_temperature)
     assert build(reweight_factor=0.02, drw=dict(start_epoch=80)).kl_period == pytest.approx(29000.0)
     assert build().kl_period == pytest.approx(499 / 0.05)  # no DRW: the official default reweight_epoch = -1
+    adopted = build()
+    adopted.adopt_drw(160, 0.9999)  # the schedule of a pre-0.2 DRWHook(milestone=160)
+    assert adopted.kl_period == pytest.approx(13200.0)
 
 
 def test_engagement_mask_by_hand():
@@ -327,7 +330,7 @@ def test_head_options():
         MODELS.build(dict(type='MultiExpertClsHead', num_classes=5, in_channels=4, fusion=dict(type='mean'),
                           loss=dict(type='TLCLoss', class_stats=stats(COUNTS))))
     with pytest.raises(ValueError, match='eta'):
-        tlc_head(eta=0.0)
+        tlc_head(eta=0.01)
     with pytest.raises(ValueError, match='normalize'):
         tlc_head(normalize='classes')
     with pytest.raises(ValueError, match='takes eta, normalize and sync'):

@@ -36,7 +36,8 @@ def dempster_shafer_weights(expert_logits: torch.Tensor) -> torch.Tensor:
     confident experts disagree, and needs N * C^2 memory; the value is otherwise the same.
 
     Args:
-        expert_logits: (N, K, C) expert logits (already scaled, ``z = 30 cos``).
+        expert_logits: (N, K, C) expert logits (already scaled, ``z = 30 cos``; ``exp`` in float32 needs them
+            below about 88).
     """
     logits = expert_logits.float()
     evidence = logits.exp()
@@ -85,7 +86,7 @@ def evidential_fusion(expert_logits: torch.Tensor, eta: float = 0.2, normalize: 
         ``z_hat`` (N, C) and ``w`` (N, K + 1) (see :func:`dempster_shafer_weights`), float32.
     """
     weights = dempster_shafer_weights(expert_logits)
-    scores = torch.exp(weights[:, :-1] / eta)  # w lies in (0, 1]: no overflow for eta >= 0.01
+    scores = torch.exp(weights[:, :-1] / eta)  # w lies in (0, 1]: at most e^50 for eta >= 0.02
     if normalize == 'batch':
         omega = scores / _batch_sum(scores, sync)
     else:
@@ -96,8 +97,8 @@ def evidential_fusion(expert_logits: torch.Tensor, eta: float = 0.2, normalize: 
 def check_fusion(eta: float, normalize: str) -> None:
     """A ValueError naming a bad argument of :func:`evidential_fusion`."""
     check_choice('normalize', normalize, FUSION_NORMALIZE)
-    if not eta >= 0.01:
-        raise ValueError(f'eta must be >= 0.01 (exp(w / eta) with w <= 1 must stay finite), got {eta}')
+    if not eta >= 0.02:
+        raise ValueError(f'eta must be >= 0.02 (exp(w / eta) with w <= 1 must stay finite in float32), got {eta}')
 
 
 def dirichlet_kl_to_uniform(alpha: torch.Tensor) -> torch.Tensor:
@@ -235,7 +236,8 @@ class TLCLoss(ClassificationLoss):
         self.s = float(s)
         self.tau = float(tau)
         self.additional_diversity_factor = float(additional_diversity_factor)
-        self.kl_period = (reweight_epoch + annealing) / reweight_factor
+        self.reweight_factor = float(reweight_factor)
+        self.annealing = float(annealing)
         self.sync = bool(sync)
         self.register_buffer('margins', ldam_margins(self.class_counts, max_m), persistent=False)
         self.register_buffer('drw_temperature', diversity_temperatures(self.class_counts, reweight_factor),
@@ -247,6 +249,12 @@ class TLCLoss(ClassificationLoss):
         if reduction != 'mean':
             raise ValueError(f'TLCLoss: {name}={reduction!r}, but only "mean" is defined (each expert averages over '
                              'the samples it engages, a batch statistic)')
+
+    @property
+    def kl_period(self) -> float:
+        """``T = (reweight_epoch + annealing) / reweight_factor``, ``reweight_epoch`` the DRW start (-1 without)."""
+        reweight_epoch = -1 if self.drw is None or self.drw.start_epoch is None else self.drw.start_epoch
+        return (reweight_epoch + self.annealing) / self.reweight_factor
 
     def set_epoch(self, epoch: int) -> None:
         """Enter ``epoch`` (0-indexed; ``LossEpochHook``): the KL weight becomes ``(epoch + 1) / T``."""
