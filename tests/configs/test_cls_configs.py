@@ -1,7 +1,7 @@
 """Every classification config under configs/ (found by glob, so new method folders are picked up; detection configs
-are left out) loads, names only registered modules, builds its model, and runs one loss
-step (data preprocessor, forward, loss, backward) and one predict step on random images: every config family is
-checked without any dataset on disk.
+are left out) loads, names only registered modules, builds its model, and runs one loss step (data preprocessor,
+forward, loss, backward; the epoch modules told epoch 0 where the config has LossEpochHook) and one predict step on
+random images: every config family is checked without any dataset on disk.
 
 ``class_stats`` entries, which point at training annotations that are not here, are replaced by synthetic long-tailed
 counts of the config's ``num_classes``.
@@ -16,6 +16,7 @@ import torch
 from mmengine.config import Config
 
 import ltmm.cls  # noqa: F401  (registers ltmm's modules)
+from ltmm.cls.hooks.loss_epoch_hook import epoch_modules
 from ltmm.core.long_tail import exponential_profile
 
 from ..helpers import REPO
@@ -152,6 +153,9 @@ def test_cls_config(path: Path):
 
     torch.manual_seed(0)
     model = MODELS.build(model_cfg)
+    if any(hook.get('type') in ('LossEpochHook', 'DRWHook') for hook in plain.get('custom_hooks') or []):
+        for module in epoch_modules(model):  # what the config's hook does before the first epoch
+            module.set_epoch(0)
     labels = torch.arange(4) % num_classes
     batch = {'inputs': [torch.randint(0, 256, (channels, 32, 32), dtype=torch.uint8) for _ in labels],
              'data_samples': [DataSample().set_gt_label(int(y)) for y in labels]}

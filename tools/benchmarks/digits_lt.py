@@ -2,7 +2,7 @@
 
     python tools/benchmarks/digits_lt.py [--seeds 0 1 2] [--methods ce bs ...] [--work-dir DIR] [--rerun]
 
-Trains LeNet-5 (RIDE, whose experts live in the backbone, and its CE baseline: ResNet-32) on Digits-LT
+Trains LeNet-5 (RIDE and TLC, whose experts live in the backbone, and their CE baseline: ResNet-32) on Digits-LT
 (scikit-learn's handwritten digits made long-tailed, 120 ... 3 training images per class: 1 many-shot, 4 medium-shot
 and 5 few-shot classes; balanced test split of 40 images per class) with each method's Digits-LT config from
 ``configs/`` and prints the test top-1 accuracy, All / Many / Medium / Few (the mean of per-class accuracies in each
@@ -31,6 +31,7 @@ Methods (``--methods``; all by default):
   ccsam-stage1  CC-SAM stage 1: mixup + class-conditional perturbation of the classifier (configs/ccsam)
   ccsam         CC-SAM stage 2 on its stage-1 model: class-conditional adversarial features, class-aware sampling,
                 frozen backbone (configs/ccsam)
+  tlc           TLC, 3 evidential experts on a ResNet-32 (stem shared), evidential fusion, TLC loss (configs/tlc)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -80,10 +81,11 @@ METHODS = {
     'reslt': ('ResLT', 'configs/reslt/reslt_lenet_1xb32_digits-lt_30e.py', 'train'),
     'ccsam-stage1': ('CC-SAM stage 1', 'configs/ccsam/stage1-ccsam_lenet_1xb32_digits-lt_30e.py', 'train'),
     'ccsam': ('CC-SAM (both stages)', 'configs/ccsam/ccsam_lenet_1xb32_digits-lt_10e.py', 'stage2'),
+    'tlc': ('TLC (3 experts, ResNet-32)', 'configs/tlc/tlc_resnet32_1xb32_digits-lt_30e.py', 'train'),
 }
 STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
-BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32'}
+BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32'}
 
 
 def parse_args() -> argparse.Namespace:

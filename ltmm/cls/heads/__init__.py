@@ -1,5 +1,5 @@
 """Classifier heads: causal-norm (De-confound-TDE), CC-SAM (both stages), cosine, tau-normalised, LWS, post-hoc
-logit adjustment, multi-expert (RIDE), ResLT."""
+logit adjustment, multi-expert (RIDE, TLC's evidential fusion), ResLT."""
 from .causal_norm_cls_head import CausalNormClsHead, TDEMomentumHook
 from .ccsam_cls_head import CCSAMClsHead
 from .cosine_cls_head import CosineClsHead

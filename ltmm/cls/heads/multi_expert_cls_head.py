@@ -1,4 +1,4 @@
-"""Multi-expert classifier head (RIDE)."""
+"""Multi-expert classifier head (RIDE; TLC's evidential fusion)."""
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -10,6 +10,7 @@ from mmpretrain.structures import DataSample
 
 from ...core.registry import register_into
 from ..losses.base import fill_loss_num_classes
+from ..losses.tlc_loss import check_fusion, evidential_fusion
 from .cosine_cls_head import cosine_logits, init_unit_rows_
 
 
@@ -64,6 +65,17 @@ class MultiExpertClsHead(ClsHead):
     ``DataSample`` records their number as ``num_experts``. The backbone here computes every expert for every
     sample, so routing changes the prediction (as the paper's) but saves no compute.
 
+    TLC (``fusion=dict(type='evidential', eta=..., normalize='batch', sync=True)``, Li et al., "Trustworthy
+    Long-Tailed Classification", CVPR 2022): the prediction (test time, training accuracy, and the ``fused_score``
+    the head passes to its loss, e.g. ``TLCLoss``, as the diversity target) is TLC's uncertainty-weighted fusion
+    of the experts (:func:`ltmm.cls.losses.tlc_loss.evidential_fusion`): each expert's logits weighted by a softmax
+    of its Dempster-Shafer weight over the samples of the batch (official), or over the experts of each sample
+    (``normalize='experts'``). It lives in the head because it is the model's prediction; the official code
+    computes it in the backbone's ``forward``. Every expert runs on every sample (the official test has no early
+    exit); each predicted ``DataSample`` also records ``uncertainty``, the ensemble's ``w_K``. With
+    ``normalize='batch'`` a prediction depends on the rest of its batch, so configs pin the official evaluation
+    batch. Not combined with ``router``.
+
     Args:
         num_classes: number of classes ``C``.
         in_channels: feature dimension ``D`` of one expert (48 for RIDE's CIFAR ResNet-32, 1536 for its reduced
@@ -73,12 +85,16 @@ class MultiExpertClsHead(ClsHead):
         scale: ``s`` multiplying each expert's cosine logits. Default 30.0 (RIDE's ``NormedLinear`` x 30).
         router: None (stage 1) or the stage-2 router settings: ``top_k`` (``ExpertRouter``), optional
             ``hidden_channels`` (16) and ``pos_weight`` (100.0, official). Default None.
+        fusion: None (the mean of the experts, RIDE) or TLC's ``dict(type='evidential', eta=0.2,
+            normalize='batch', sync=True)`` (the arguments of ``evidential_fusion``; ``eta`` 0.2 on the official
+            CIFAR network, 0.5 on its ResNet-50). Default None.
         init_cfg: mmengine init config; None keeps LDAM-DRW's ``NormedLinear`` initialisation of the classifiers.
         **kwargs: ``topk``, ``cal_acc`` of mmpretrain's ``ClsHead``.
     """
 
     def __init__(self, num_classes: int, in_channels: int, loss: dict, num_experts: int = 3, scale: float = 30.0,
-                 router: Optional[dict] = None, init_cfg: Optional[dict] = None, **kwargs) -> None:
+                 router: Optional[dict] = None, fusion: Optional[dict] = None, init_cfg: Optional[dict] = None,
+                 **kwargs) -> None:
         super().__init__(init_cfg=init_cfg, **fill_loss_num_classes(dict(kwargs, loss=loss), num_classes,
                                                                      type(self).__name__))
         if not getattr(self.loss_module, 'multi_expert', False):
@@ -105,6 +121,18 @@ class MultiExpertClsHead(ClsHead):
                 raise ValueError(f'MultiExpertClsHead router needs num_experts >= 2 (got {num_experts}) and an '
                                  f'integer router.top_k in 1..num_classes={num_classes} (got {top_k!r})')
             self.router = ExpertRouter(in_channels, num_experts, **router)
+        self.fusion = None
+        if fusion is not None:
+            if fusion.get('type') != 'evidential' or router is not None:
+                raise ValueError(f"MultiExpertClsHead: fusion must be None or dict(type='evidential', ...), and is not "
+                                 f'combined with a router; got fusion={fusion!r}, router={router!r}')
+            fusion = dict(dict(eta=0.2, normalize='batch', sync=True), **{k: v for k, v in fusion.items()
+                                                                          if k != 'type'})
+            if set(fusion) != {'eta', 'normalize', 'sync'}:
+                raise ValueError(f'MultiExpertClsHead: evidential fusion takes eta, normalize and sync, got '
+                                 f'{sorted(fusion)}')
+            check_fusion(fusion['eta'], fusion['normalize'])
+            self.fusion = fusion
 
     def expert_features(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """The pooled features of every expert, shape (N, K, D)."""
@@ -125,11 +153,13 @@ class MultiExpertClsHead(ClsHead):
 
     def route(self, feats: Tuple[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
         """The prediction logits (N, C) and the number of experts each sample uses (N,): the mean over all experts
-        without a router, RIDE's test-time expert assignment with one."""
+        (or TLC's evidential fusion) without a router, RIDE's test-time expert assignment with one."""
         x = self.expert_features(feats)
         return self._route(x, self._expert_logits(x))
 
     def _route(self, x: torch.Tensor, logits: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        if self.fusion is not None:
+            return evidential_fusion(logits, **self.fusion)[0], logits.new_full(logits.shape[:1], self.num_experts)
         if self.router is None:
             return logits.mean(dim=1), logits.new_full(logits.shape[:1], self.num_experts)
         total, used = logits[:, 0], logits.new_ones(logits.size(0))
@@ -141,16 +171,25 @@ class MultiExpertClsHead(ClsHead):
         return total / used[:, None], used
 
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """Prediction logits, shape (N, C): the mean over all experts, or over the routed ones with a router."""
+        """Prediction logits, shape (N, C): the mean over all experts, TLC's evidential fusion, or the mean over the
+        routed experts with a router."""
         return self.route(feats)[0]
 
     def predict(self, feats: Tuple[torch.Tensor],
                 data_samples: Optional[List[Optional[DataSample]]] = None) -> List[DataSample]:
-        """mmpretrain's predictions, each also carrying ``num_experts``: how many experts it used."""
-        logits, used = self.route(feats)
+        """mmpretrain's predictions, each also carrying ``num_experts`` (how many experts it used) and, with the
+        evidential fusion, ``uncertainty`` (TLC's ``w_K``)."""
+        if self.fusion is None:
+            logits, used = self.route(feats)
+            uncertainty = None
+        else:
+            logits, weights = evidential_fusion(self.forward_experts(feats), **self.fusion)
+            used, uncertainty = weights.new_full(weights.shape[:1], self.num_experts), weights[:, -1].tolist()
         predictions = self._get_predictions(logits, data_samples)
-        for sample, count in zip(predictions, used.tolist()):
+        for i, (sample, count) in enumerate(zip(predictions, used.tolist())):
             sample.set_field(int(count), 'num_experts', field_type='metainfo')
+            if uncertainty is not None:
+                sample.set_field(uncertainty[i], 'uncertainty', field_type='metainfo')
         return predictions
 
     def router_loss(self, feats: Tuple[torch.Tensor], target: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -177,8 +216,14 @@ class MultiExpertClsHead(ClsHead):
         if self.router is not None:
             return self.router_loss(feats, target)
         expert_logits = self.forward_experts(feats)
+        if self.fusion is None:
+            prediction = expert_logits.mean(dim=1)
+        else:
+            with torch.no_grad():
+                prediction = evidential_fusion(expert_logits, **self.fusion)[0]
+            kwargs = dict(kwargs, fused_score=prediction)
         losses = {'loss': self.loss_module(expert_logits, target, avg_factor=expert_logits.size(0), **kwargs)}
         if self.cal_acc:
-            acc = Accuracy.calculate(expert_logits.mean(dim=1), target, topk=self.topk)
+            acc = Accuracy.calculate(prediction, target, topk=self.topk)
             losses.update({f'accuracy_top-{k}': a for k, a in zip(self.topk, acc)})
         return losses
