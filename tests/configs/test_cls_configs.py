@@ -1,6 +1,6 @@
 """Every classification config under configs/ (found by glob, so new method folders are picked up; detection configs
 are left out) loads, names only registered modules, builds its model, and runs one loss step (data preprocessor,
-forward, loss, backward; the epoch modules told epoch 0 where the config has LossEpochHook) and one predict step on
+forward, loss, backward; the epoch modules told epoch 0 where the config has an epoch hook) and one predict step on
 random images: every config family is checked without any dataset on disk.
 
 ``class_stats`` entries, which point at training annotations that are not here, are replaced by synthetic long-tailed
@@ -153,7 +153,7 @@ def test_cls_config(path: Path):
 
     torch.manual_seed(0)
     model = MODELS.build(model_cfg)
-    if any(hook.get('type') in ('LossEpochHook', 'DRWHook') for hook in plain.get('custom_hooks') or []):
+    if any(hook.get('type') in ('LossEpochHook', 'DRWHook', 'AREAHook') for hook in plain.get('custom_hooks') or []):
         for module in epoch_modules(model):  # what the config's hook does before the first epoch
             module.set_epoch(0)
     labels = torch.arange(4) % num_classes
