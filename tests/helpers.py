@@ -3,8 +3,10 @@ import os
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 REPO = Path(__file__).resolve().parents[1]
 DET_CFG = str(REPO / 'configs/demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py')
@@ -28,3 +30,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def gloo_process_group(rank: int, world_size: int, port: int) -> Iterator[None]:
+    """A spawned test worker's gloo process group on localhost, destroyed on exit; the worker keeps one thread (a
+    forked child must not enter the parent's OpenMP pool)."""
+    import torch
+    import torch.distributed as torch_dist
+
+    torch.set_num_threads(1)
+    torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world_size,
+                                  timeout=timedelta(seconds=120))
+    try:
+        yield
+    finally:
+        torch_dist.destroy_process_group()

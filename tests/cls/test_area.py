@@ -3,7 +3,6 @@ the official ``get_feature_mean`` / ``calculate_eff_weight`` and a hand-computed
 against the official weighted ``F.cross_entropy``, the deferred switch, the state through a checkpoint, resume, the
 statistics over two gloo ranks, the hook on a real model and loaders, and the Digits-LT config training on CPU."""
 import math
-from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import List, Tuple
@@ -11,7 +10,6 @@ from typing import List, Tuple
 import numpy as np
 import pytest
 import torch
-import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
@@ -26,7 +24,7 @@ from ltmm.cls.losses.area_loss import (
     summed_effective_area,
 )
 
-from ..helpers import REPO, free_port
+from ..helpers import REPO, free_port, gloo_process_group
 from .digits_lt_smoke import train_two_iterations
 
 COUNTS = [9, 6, 4, 2, 0]  # the last class has no training sample
@@ -260,15 +258,10 @@ def global_batches(seed: int) -> List[Tuple[torch.Tensor, torch.Tensor]]:
 
 
 def worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
-    torch.set_num_threads(1)  # a forked child must not enter the parent's OpenMP pool
-    torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world_size,
-                                  timeout=timedelta(seconds=120))
-    try:
+    with gloo_process_group(rank, world_size, port):
         mean = feature_class_means(rank_batches(rank, 0), 4)
         area = summed_effective_area(rank_batches(rank, 1), mean)
         torch.save((mean, area), Path(out_dir) / f'rank{rank}.pt')
-    finally:
-        torch_dist.destroy_process_group()
 
 
 @pytest.mark.slow

@@ -7,14 +7,12 @@ scaler and CPU bfloat16 autocast); a 2-process gloo DDP step equal to the 1-proc
 checkpoints and resume; the configs' schedules against the official ones and the Digits-LT configs training on CPU."""
 import copy
 import math
-from datetime import timedelta
 from pathlib import Path
 from typing import List, Optional
 
 import numpy as np
 import pytest
 import torch
-import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 import torch.nn as nn
 import torch.nn.functional as F
@@ -31,7 +29,7 @@ from ltmm.cls.heads import ccsam_cls_head as ccsam
 from ltmm.cls.hooks import LossEpochHook
 from ltmm.engine import build_runner
 
-from ..helpers import REPO, free_port
+from ..helpers import REPO, free_port, gloo_process_group
 from .test_decoupled import digits_config
 
 CCSAM = REPO / 'configs' / 'ccsam'
@@ -435,10 +433,7 @@ def rank_batch(rank: int) -> dict:
 def ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
     from mmengine.model import MMDistributedDataParallel
 
-    torch.set_num_threads(1)  # a forked child must not enter the parent's OpenMP pool
-    torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world_size,
-                                  timeout=timedelta(seconds=120))
-    try:
+    with gloo_process_group(rank, world_size, port):
         out = {}
         for stage in (1, 2):
             for sync in (True, False):
@@ -449,8 +444,6 @@ def ddp_worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
                     model.train_step(rank_batch(rank), wrapper)
                 out[(stage, sync)] = {k: v.detach().clone() for k, v in model.module.state_dict().items()}
         torch.save(out, Path(out_dir) / f'rank{rank}.pt')
-    finally:
-        torch_dist.destroy_process_group()
 
 
 @pytest.mark.slow

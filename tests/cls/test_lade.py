@@ -3,12 +3,10 @@ cases (a class absent from the batch), alpha and the ReMINE lambda, soft labels,
 gloo processes, the test-time prior shift of LogitAdjustedClsHead (target_prior), checkpoints, and the Digits-LT
 config training on CPU."""
 import math
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import torch
-import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmpretrain.models.heads import LinearClsHead
@@ -19,7 +17,7 @@ from ltmm.cls.heads.logit_adjusted_cls_head import target_log_prior
 from ltmm.cls.losses import BalancedSoftmaxLoss, LADELoss
 from ltmm.cls.losses.lade_loss import lader_loss
 
-from ..helpers import REPO, free_port
+from ..helpers import REPO, free_port, gloo_process_group
 from .digits_lt_smoke import train_two_iterations
 
 COUNTS = [500, 120, 40, 9, 1]
@@ -181,10 +179,7 @@ def rank_rows(rank):
 
 
 def ddp_worker(rank, world_size, port, out_dir):
-    torch.set_num_threads(1)
-    torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world_size,
-                                  timeout=timedelta(seconds=120))
-    try:
+    with gloo_process_group(rank, world_size, port):
         logits, label = data(n=sum(SIZES), seed=7)
         logits, label = logits[rank_rows(rank)], label[rank_rows(rank)]
         results = {}
@@ -194,8 +189,6 @@ def ddp_worker(rank, world_size, port, out_dir):
             out.backward()
             results[name] = (out.detach(), x.grad)
         torch.save(results, Path(out_dir) / f'rank{rank}.pt')
-    finally:
-        torch_dist.destroy_process_group()
 
 
 @pytest.mark.slow

@@ -3,14 +3,12 @@ official ``Causal_Norm_Classifier.forward`` (value and gradient), hand-computed 
 training only), the lr-scaled momentum, the buffer through checkpoints, the 2-rank reduction, and the Digits-LT
 config training on CPU."""
 import math
-from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import List
 
 import pytest
 import torch
-import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -19,7 +17,7 @@ import ltmm.cls  # noqa: F401
 from ltmm.cls.heads import CausalNormClsHead, TDEMomentumHook
 from ltmm.cls.heads.causal_norm_cls_head import causal_norm_logits
 
-from ..helpers import REPO, free_port
+from ..helpers import REPO, free_port, gloo_process_group
 
 
 def build(**cfg) -> CausalNormClsHead:
@@ -258,17 +256,12 @@ def rank_labels(rank: int) -> List[DataSample]:
 
 
 def worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
-    torch.set_num_threads(1)  # a forked child must not enter the parent's OpenMP pool
-    torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world_size,
-                                  timeout=timedelta(seconds=120))
-    try:
+    with gloo_process_group(rank, world_size, port):
         heads = [build(num_classes=3, in_channels=4, sync=sync) for sync in (True, False)]
         for it in range(ITERATIONS):
             for head in heads:
                 head.loss((rank_feats(rank, it),), rank_labels(rank))
         torch.save([h.embed_mean for h in heads], Path(out_dir) / f'rank{rank}.pt')
-    finally:
-        torch_dist.destroy_process_group()
 
 
 @pytest.mark.slow

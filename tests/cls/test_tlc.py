@@ -4,13 +4,11 @@ annealing and both DRW phases, the fusion of two experts by hand, the engagement
 numerics where the official float32 breaks, errors, the epoch through a checkpoint and a resumed run, the sync over
 two gloo ranks, and the Digits-LT config training on CPU."""
 import math
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
@@ -20,7 +18,7 @@ import ltmm.cls  # noqa: F401
 from ltmm.cls.hooks.loss_epoch_hook import epoch_modules
 from ltmm.cls.losses.tlc_loss import dempster_shafer_weights, dirichlet_kl_to_uniform, evidential_fusion, tlc_loss_terms
 
-from ..helpers import REPO, free_port
+from ..helpers import REPO, free_port, gloo_process_group
 from .digits_lt_smoke import train_two_iterations
 
 COUNTS = [200, 60, 20, 6, 2]
@@ -374,10 +372,7 @@ def rank_rows(rank):
 
 
 def ddp_worker(rank, world_size, port, out_dir):
-    torch.set_num_threads(1)
-    torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world_size,
-                                  timeout=timedelta(seconds=120))
-    try:
+    with gloo_process_group(rank, world_size, port):
         logits, target = expert_logits(n=sum(SIZES), seed=8), labels(n=sum(SIZES), seed=8)
         logits, target = logits[rank_rows(rank)].float(), target[rank_rows(rank)]
         results = {}
@@ -390,8 +385,6 @@ def ddp_worker(rank, world_size, port, out_dir):
             out.backward()
             results[sync] = (fused.detach(), out.detach(), x.grad)
         torch.save(results, Path(out_dir) / f'rank{rank}.pt')
-    finally:
-        torch_dist.destroy_process_group()
 
 
 @pytest.mark.slow
