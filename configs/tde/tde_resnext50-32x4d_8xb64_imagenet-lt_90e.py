@@ -1,9 +1,5 @@
-# De-confound-TDE (Tang et al., NeurIPS 2020): the causal-norm classifier (2 heads, tau 16, gamma 1/32) trained with
-# cross-entropy, its moving-average feature direction in a buffer (all-reduced across GPUs; momentum 0.9 scaled by
-# the lr as the official, TDEMomentumHook), and the TDE subtraction with alpha 3.0 at test.
-# ResNeXt-50 (32x4d) on ImageNet-LT, the official config/ImageNet_LT/causal_norm.yaml: batch 512 (8 GPUs x 64), SGD
-# lr 0.2, wd 5e-4, cosine, 90 epochs, floor(N / B) steps per epoch. tools/dist_train.sh THIS_CONFIG 8
-_base_ = '../baseline/resnext50-32x4d_8xb64_imagenet-lt_90e.py'
-model = dict(head=dict(_delete_=True, type='CausalNormClsHead', num_classes=1000, in_channels=2048, alpha=3.0))
-train_dataloader = dict(drop_last=True)
-custom_hooks = [dict(type='TDEMomentumHook')]
+# De-confound-TDE (Tang et al., NeurIPS 2020), ResNeXt-50 (32x4d) on ImageNet-LT: the official
+# config/ImageNet_LT/causal_norm.yaml, whose recipe ./tde_resnet50_8xb64_imagenet-lt_90e.py carries, on the ResNeXt
+# backbone. tools/dist_train.sh THIS_CONFIG 8
+_base_ = './tde_resnet50_8xb64_imagenet-lt_90e.py'
+model = dict(backbone=dict(type='ResNeXt', groups=32, width_per_group=4))
