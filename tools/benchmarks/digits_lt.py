@@ -22,6 +22,7 @@ Methods (``--methods``; all by default):
   ride          RIDE, 3 experts on a ResNet-32 with per-expert stages 2-3, RIDE loss (configs/ride)
   ride-ea       RIDE's stage 2: the expert-assignment router trained on the frozen RIDE model (configs/ride)
   ws            Weighted Softmax, class weights 1 + ln(n_max / n_c) (configs/weighted_softmax)
+  focal         softmax focal loss, the survey's form: gamma 3, modulating factor detached (configs/focal)
   lade          LADE: prior-compensated CE + LADER regulariser (configs/lade)
   tde           De-confound training, TDE counterfactual subtraction at test, alpha 1.5 (configs/tde)
   mixup         CE with mixup: MiSLAS's stage 1 (configs/mislas)
@@ -73,6 +74,7 @@ METHODS = {
     'ride': ('RIDE (3 experts, ResNet-32)', 'configs/ride/ride_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'ride-ea': ('RIDE + router (ResNet-32)', 'configs/ride/ride-ea_resnet32_1xb32_digits-lt_5e.py', 'stage2'),
     'ws': ('Weighted Softmax', 'configs/weighted_softmax/weighted-softmax_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'focal': ('Focal loss (gamma 3)', 'configs/focal/focal_lenet_1xb32_digits-lt_30e.py', 'train'),
     'lade': ('LADE', 'configs/lade/lade_lenet_1xb32_digits-lt_30e.py', 'train'),
     'tde': ('De-confound-TDE (alpha 1.5)', 'configs/tde/tde_lenet_1xb32_digits-lt_30e.py', 'train'),
     'mixup': ('CE + mixup (MiSLAS stage 1)', 'configs/mislas/stage1-mixup_lenet_1xb32_digits-lt_30e.py', 'train'),

@@ -12,9 +12,10 @@ from .logit_adjusted_loss import LogitAdjustedLoss
 from .reslt_loss import ResLTLoss
 from .ride_loss import RIDELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
+from .softmax_focal_loss import SoftmaxFocalLoss
 from .tlc_loss import TLCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
            'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'ResLTLoss',
-           'RIDELoss', 'SoftmaxEQLLoss', 'TLCLoss', 'WeightedSoftmaxLoss']
+           'RIDELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss', 'WeightedSoftmaxLoss']
