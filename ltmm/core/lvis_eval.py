@@ -26,10 +26,11 @@ as in lvis-api: mmdet's segm results carry boxes), otherwise the mask area.
 """
 import json
 import os
+import re
 from array import array
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -145,18 +146,79 @@ def _column(items: List[dict], key: str, source: str, what: str, dtype: Any = np
         raise ValueError(f'{source}: {what} {bad} has no {key!r} field: {str(items[bad])[:200]}') from None
 
 
-Columns = Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray], Optional[list]]
+Columns = Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray], Optional[Sequence]]
+
+
+class MaskColumn(Sequence):
+    """The masks of a result file, compact: each compressed RLE's ``counts`` in one shared byte buffer and its
+    ``(height, width)`` in an int array (about ``len(counts) + 16`` bytes a mask instead of a dict or tuple of
+    Python objects, three times that); anything else (a polygon list, an uncompressed RLE, None for a missing
+    mask) kept as it is. Item ``i`` is ``(height, width, counts)`` for a compressed RLE."""
+
+    def __init__(self) -> None:
+        self._counts = bytearray()
+        self._ends = array('q')
+        self._size = array('q')
+        self._other: Dict[int, Any] = {}
+
+    def append(self, segm: Any) -> None:
+        if isinstance(segm, tuple) and segm[2].isascii():
+            self._counts += segm[2].encode('ascii')
+            self._size.extend(segm[:2])
+        else:
+            self._other[len(self._ends)] = segm
+            self._size.extend((0, 0))
+        self._ends.append(len(self._counts))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: int) -> Any:
+        i = int(i)
+        if i in self._other:
+            return self._other[i]
+        start = self._ends[i - 1] if i > 0 else 0  # i < 0 is not used: a mask is looked up by result index
+        return self._size[2 * i], self._size[2 * i + 1], self._counts[start:self._ends[i]].decode('ascii')
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(len(self)))
+
+    def take(self, rows: np.ndarray) -> 'MaskColumn':
+        """A new column of items ``rows`` (in that order), as compact as this one."""
+        out = MaskColumn()
+        counts = memoryview(self._counts)
+        ends = self._ends
+        for start in range(0, len(rows), 1 << 16):  # bounded transient lists
+            block = [int(i) for i in rows[start:start + (1 << 16)]]
+            for i in block:
+                if i in self._other:
+                    out._other[len(out._ends)] = self._other[i]
+                    out._size.extend((0, 0))
+                else:
+                    out._counts += counts[ends[i - 1] if i > 0 else 0:ends[i]]
+                    out._size.extend((self._size[2 * i], self._size[2 * i + 1]))
+                out._ends.append(len(out._counts))
+        return out
+
+    def first_missing(self) -> Optional[int]:
+        """The index of the first result without a mask, or None."""
+        return min((i for i, m in self._other.items() if m is None), default=None)
+
+
+class _ResultError(ValueError):
+    """A result without a needed field (raised while parsing, by :class:`_ResultReader`)."""
 
 
 class _ResultReader:
     """``json.load``'s ``object_pairs_hook``: each result dict goes straight into columns (and is not kept), each
-    compressed RLE becomes a ``(height, width, counts)`` tuple; the masks are kept only when they are needed (segm,
-    or areas without boxes). Three times less memory than the list of dicts, and faster than building it."""
+    compressed RLE becomes a ``(height, width, counts)`` tuple; the masks are kept (in a :class:`MaskColumn`) only
+    when they are needed (segm, or areas without boxes). Three times less memory than the list of dicts, and faster
+    than building it."""
 
     def __init__(self, iou_type: str) -> None:
         self.iou_type = iou_type
         self.img, self.cat, self.score, self.box = array('q'), array('q'), array('d'), array('d')
-        self.segms: Optional[list] = None
+        self.segms: Optional[MaskColumn] = None
         self.has_box: Optional[bool] = None
         self.boxes_seen = 0
 
@@ -170,7 +232,7 @@ class _ResultReader:
         n = len(self.img)
         if self.has_box is None:  # the first result decides, as in lvis-api
             self.has_box = 'bbox' in obj
-            self.segms = [] if self.iou_type == 'segm' or not self.has_box else None
+            self.segms = MaskColumn() if self.iou_type == 'segm' or not self.has_box else None
         try:
             self.img.append(obj['image_id'])
             self.cat.append(obj['category_id'])
@@ -185,15 +247,72 @@ class _ResultReader:
         except (KeyError, TypeError, ValueError, OverflowError) as e:
             key = e.args[0] if isinstance(e, KeyError) else None
             what = f"no {key!r} field" if key else 'a malformed field'
-            raise ValueError(f'result {n} has {what}: {str(obj)[:200]}') from None
+            raise _ResultError(f'result {n} has {what}: {str(obj)[:200]}') from None
         if self.has_box and self.boxes_seen != n + 1:
-            raise ValueError(f"result {n} has no 'bbox' field (the first result has one): {str(obj)[:200]}")
+            raise _ResultError(f"result {n} has no 'bbox' field (the first result has one): {str(obj)[:200]}")
         return None
 
 
-def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox') -> Columns:
+# between two results of the list: '}' ',' '{' with any whitespace; never inside a compressed RLE's counts (its
+# characters are '0' ... 'o'), and a split anywhere else (inside a string, a nested list) leaves a chunk that is not
+# valid JSON, which sends the file to the one-piece parse
+_BETWEEN_RESULTS = re.compile(r'\}\s*,\s*\{')
+CHUNK_CHARS = 1 << 24
+
+
+class _NotChunkable(Exception):
+    """The result file cannot be read in chunks; it is parsed in one piece (which reports any error)."""
+
+
+def _check_parsed(items: list, first: int) -> None:
+    """Every item of a parsed result list was a result (the reader returns None for those)."""
+    bad = next((i for i, item in enumerate(items) if item is not None), None)
+    if bad is not None:
+        raise ValueError(f"result {first + bad} has no 'image_id' field: {str(items[bad])[:200]}")
+
+
+def _read_in_chunks(f: Any, reader: _ResultReader, chunk_chars: int) -> None:
+    """Parse the result list of the text file ``f`` into ``reader`` about ``chunk_chars`` characters at a time, so
+    that the file's text is never held whole (a full LVIS val segm result file has gigabytes of it)."""
+    pending = f.read(chunk_chars).lstrip()
+    if not pending.startswith('['):
+        raise _NotChunkable
+    pending, done, eof = pending[1:], 0, False
+    while not eof:
+        block = f.read(chunk_chars)
+        eof = not block
+        pending += block
+        if eof:
+            text, pending = '[' + pending, ''
+        else:
+            split = None
+            for window in (len(pending) // 8, len(pending)):  # the last boundary, looked for near the end first
+                for split in _BETWEEN_RESULTS.finditer(pending, max(0, len(pending) - window)):
+                    pass
+                if split is not None:
+                    break
+            if split is None:  # one result longer than the text read so far
+                continue
+            text, pending = '[' + pending[:split.start() + 1] + ']', pending[split.end() - 1:]
+        try:
+            items = json.loads(text, object_pairs_hook=reader)
+        except _ResultError:
+            raise
+        except ValueError:  # not valid JSON once split there
+            raise _NotChunkable from None
+        if not isinstance(items, list):
+            raise _NotChunkable
+        _check_parsed(items, done)
+        done += len(items)
+
+
+def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox',
+                        chunk_chars: int = CHUNK_CHARS) -> Columns:
     """An LVIS result json as columns: image ids, category ids, scores, ``(N, 4)`` boxes (None when the results
-    have none) and the masks (None when not needed: bbox evaluation of results with boxes).
+    have none) and the masks (a :class:`MaskColumn`; None when not needed: bbox evaluation of results with boxes).
+
+    The file is parsed ``chunk_chars`` characters at a time (split between two results), so that memory holds the
+    columns, not the text; a file that cannot be split so is parsed in one piece, with the same result.
 
     Raises:
         FileNotFoundError: no such file.
@@ -203,16 +322,19 @@ def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox') -
         raise FileNotFoundError(f'results: no such file {str(path)!r}')
     reader = _ResultReader(iou_type)
     try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f, object_pairs_hook=reader)
+        try:
+            with open(path, encoding='utf-8') as f:
+                _read_in_chunks(f, reader, chunk_chars)
+        except _NotChunkable:
+            reader = _ResultReader(iou_type)
+            with open(path, encoding='utf-8') as f:
+                data = json.load(f, object_pairs_hook=reader)
+            if not isinstance(data, list):
+                raise ValueError(f'expected a list of result dicts, got {type(data).__name__}') from None
+            _check_parsed(data, 0)
+            del data
     except ValueError as e:
         raise ValueError(f'{path}: {e}') from None
-    if not isinstance(data, list):
-        raise ValueError(f'{path}: expected a list of result dicts, got {type(data).__name__}')
-    bad = next((i for i, item in enumerate(data) if item is not None), None)
-    if bad is not None:
-        raise ValueError(f"{path}: result {bad} has no 'image_id' field: {str(data[bad])[:200]}")
-    del data
     img = np.frombuffer(reader.img, dtype=np.int64)
     boxes = np.frombuffer(reader.box, dtype=np.float64).reshape(-1, 4) if reader.has_box else None
     _check_masks(reader.segms, boxes, len(img), iou_type, str(path))
@@ -220,11 +342,16 @@ def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox') -
             reader.segms)
 
 
-def _check_masks(segms: Optional[list], boxes: Optional[np.ndarray], num_results: int, iou_type: str,
+def _check_masks(segms: Optional[Sequence], boxes: Optional[np.ndarray], num_results: int, iou_type: str,
                  source: str) -> None:
     """Every result has a mask where masks are needed: for segm, or for the areas of results without boxes."""
     if (iou_type == 'segm' or boxes is None) and num_results:
-        bad = next((i for i, m in enumerate(segms or []) if m is None), 0 if segms is None else None)
+        if segms is None:
+            bad = 0
+        elif isinstance(segms, MaskColumn):
+            bad = segms.first_missing()
+        else:
+            bad = next((i for i, m in enumerate(segms) if m is None), None)
         if bad is not None:
             raise ValueError(f"{source}: result {bad} has no 'segmentation' field ({iou_type} evaluation)")
 
@@ -422,7 +549,10 @@ class _Detections:
         self.boxes = boxes[order]
         self.not_exhaustive = np.isin(self.key, gt.not_exhaustive_keys)
         # the masks of the evaluated detections only (the cap and the federated filter drop many): less memory
-        self.segms = [segms[i] for i in self.index] if segms is not None else None
+        if isinstance(segms, MaskColumn):
+            self.segms = segms.take(self.index)
+        else:
+            self.segms = [segms[i] for i in self.index] if segms is not None else None
 
     def rles(self, rows: np.ndarray) -> List[dict]:
         images = self.img_ids[self.img_idx[rows]]

@@ -287,3 +287,107 @@ def test_result_columns_equal_result_dicts(tmp_path):
     with pytest.raises(ValueError, match="29 'score' values for 30 image ids"):
         evaluate_lvis(gt, dict(columns, image_id=columns['image_id'][:30], category_id=columns['category_id'][:30],
                                score=columns['score'][:29]))
+
+
+def expected_columns(results, iou_type):
+    """What read_result_columns must return, from the result dicts (a compressed RLE as (height, width, counts))."""
+    has_box = 'bbox' in results[0]
+    masks = None
+    if iou_type == 'segm' or not has_box:
+        masks = [(r['segmentation']['size'][0], r['segmentation']['size'][1], r['segmentation']['counts'])
+                 if isinstance(r.get('segmentation'), dict) and isinstance(r['segmentation']['counts'], str)
+                 else r.get('segmentation') for r in results]
+    boxes = np.array([r['bbox'] for r in results], dtype=np.float64).reshape(-1, 4) if has_box else None
+    return ([r['image_id'] for r in results], [r['category_id'] for r in results], [r['score'] for r in results],
+            boxes, masks)
+
+
+def assert_columns(columns, expected):
+    img, cat, score, boxes, masks = columns
+    assert img.tolist() == expected[0] and cat.tolist() == expected[1] and score.tolist() == expected[2]
+    if expected[3] is None:
+        assert boxes is None
+    else:
+        np.testing.assert_array_equal(boxes, expected[3])
+    assert (masks is None) == (expected[4] is None)
+    if masks is not None:
+        assert list(masks) == expected[4] and len(masks) == len(expected[4])
+        assert [masks[i] for i in range(len(masks))] == expected[4]
+
+
+@pytest.mark.parametrize('chunk_chars', [64, 700, 1 << 24])
+@pytest.mark.parametrize('dump', [dict(), dict(indent=2), dict(separators=(',', ':'))], ids=['default', 'indent',
+                                                                                          'compact'])
+def test_chunked_reading_equals_the_result_dicts(chunk_chars, dump, tmp_path):
+    """The result file read a few characters at a time (split between results) gives the columns of the whole."""
+    from ltmm.core.lvis_eval import read_result_columns
+
+    gt, dets, segm_dets = bench.make_lvis_workload(num_images=4, categories=categories(SMALL), dets_per_image=20,
+                                                   seed=11)
+    no_box = [{k: v for k, v in d.items() if k != 'bbox'} for d in segm_dets]
+    mixed = copy.deepcopy(segm_dets)  # uncompressed RLE and a polygon among compressed ones
+    mixed[3]['segmentation'] = uncompressed(mixed[3]['segmentation'])
+    mixed[5]['segmentation'] = [[1.0, 1.0, 9.0, 1.0, 9.0, 9.0]]
+    for iou_type, results in (('bbox', dets), ('segm', segm_dets), ('segm', no_box), ('bbox', no_box),
+                              ('segm', mixed)):
+        path = tmp_path / 'results.json'
+        path.write_text(json.dumps(results, **dump))
+        assert_columns(read_result_columns(path, iou_type, chunk_chars=chunk_chars),
+                       expected_columns(results, iou_type))
+    path.write_text(json.dumps([]))
+    assert read_result_columns(path, 'bbox', chunk_chars=chunk_chars)[0].tolist() == []
+
+
+def test_chunked_reading_falls_back_where_a_split_is_not_between_results(tmp_path):
+    """'}, {' inside a string or a nested list is no boundary: such a file is parsed in one piece, same columns."""
+    from ltmm.core.lvis_eval import read_result_columns
+
+    _, dets, _ = bench.make_lvis_workload(num_images=2, categories=categories(SMALL), dets_per_image=10, seed=12)
+    odd = copy.deepcopy(dets)
+    for i, d in enumerate(odd):
+        d['note'] = 'a}, {b' if i % 2 else [{'x': 1}, {'y': 2}]
+    path = tmp_path / 'results.json'
+    path.write_text(json.dumps(odd))
+    for chunk_chars in (50, 300):
+        assert_columns(read_result_columns(path, 'bbox', chunk_chars=chunk_chars), expected_columns(odd, 'bbox'))
+
+
+@pytest.mark.parametrize('chunk_chars', [60, 1 << 24])
+def test_chunked_reading_names_the_result_by_its_index_in_the_file(chunk_chars, tmp_path):
+    from ltmm.core.lvis_eval import read_result_columns
+
+    results = [dict(image_id=1, category_id=1, score=0.5, bbox=[0, 0, 1, 1]) for _ in range(40)]
+    results[33] = dict(image_id=1, category_id=1, score=0.5)
+    path = tmp_path / 'results.json'
+    path.write_text(json.dumps(results))
+    with pytest.raises(ValueError, match="results.json: result 33 has no 'bbox' field"):
+        read_result_columns(path, 'bbox', chunk_chars=chunk_chars)
+    results[33] = [1, 2]
+    path.write_text(json.dumps(results))
+    with pytest.raises(ValueError, match="results.json: result 33 has no 'image_id' field"):
+        read_result_columns(path, 'bbox', chunk_chars=chunk_chars)
+    results[33] = dict(image_id=1, category_id=1, score=0.5, bbox=[0, 0, 1, 1])
+    for i in (2, 37):
+        results[i]['segmentation'] = None if i == 37 else dict(size=[4, 4], counts='0')
+    path.write_text(json.dumps(results))
+    with pytest.raises(ValueError, match="result 0 has no 'segmentation' field"):
+        read_result_columns(path, 'segm', chunk_chars=chunk_chars)
+
+
+def test_benchmark_writes_large_workloads_in_blocks(tmp_path):
+    """The benchmark's block writer (a full LVIS val-sized workload does not fit in memory as dicts): valid files,
+    unique ids, and up to one block exactly make_lvis_workload's workload."""
+    files = {key: str(tmp_path / f'{key}.json') for key in ('gt', 'bbox', 'segm')}
+    num_cats, num_objects, num_dets = bench.write_lvis_workload(files, 5, seed=3, block=2)
+    gt = json.loads((tmp_path / 'gt.json').read_text())
+    bbox, segm = (json.loads((tmp_path / f'{k}.json').read_text()) for k in ('bbox', 'segm'))
+    assert [img['id'] for img in gt['images']] == [1, 2, 3, 4, 5]
+    assert sorted(a['id'] for a in gt['annotations']) == list(range(1, num_objects + 1))
+    assert len(bbox) == len(segm) == num_dets and num_cats == 1203
+    assert {d['image_id'] for d in bbox} <= {1, 2, 3, 4, 5} and len({d['image_id'] for d in bbox}) > 2
+    assert [d['bbox'] for d in segm] == [d['bbox'] for d in bbox]
+    assert evaluate_lvis(files['gt'], files['segm'], 'segm')['AP'] >= 0
+    bench.write_lvis_workload(files, 2, seed=3, block=2)
+    gt_one, dets_one, _ = bench.make_lvis_workload(2, seed=3)
+    assert json.loads((tmp_path / 'gt.json').read_text()) == json.loads(json.dumps(gt_one))
+    assert json.loads((tmp_path / 'bbox.json').read_text()) == dets_one

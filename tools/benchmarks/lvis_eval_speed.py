@@ -139,6 +139,50 @@ def make_lvis_workload(num_images: int, categories: Optional[List[dict]] = None,
     return dict(images=images, annotations=anns, categories=cats), dets, segm_dets
 
 
+def write_lvis_workload(files: Dict[str, str], num_images: int, segm: bool = True, seed: int = 0,
+                        block: int = 2000) -> Tuple[int, int, int]:
+    """:func:`make_lvis_workload` written to ``files['gt']``, ``files['bbox']`` and ``files['segm']``, made and
+    written ``block`` images at a time (the results of a full LVIS val-sized workload do not fit in memory as
+    dicts); up to ``block`` images it is exactly ``make_lvis_workload(num_images, segm=segm, seed=seed)``, beyond it
+    block ``b`` uses seed ``seed + 1 + b`` on the categories of ``seed``. Returns (categories, objects, detections).
+    """
+    if num_images <= block:
+        gt, dets, segm_dets = make_lvis_workload(num_images, segm=segm, seed=seed)
+        for key, data in (('gt', gt), ('bbox', dets), ('segm', segm_dets)):
+            with open(files[key], 'w') as f:
+                json.dump(data, f)
+        return len(gt['categories']), len(gt['annotations']), len(dets)
+    cats = lvis_v1_categories(np.random.default_rng(seed))
+    images, anns, num_dets = [], [], 0
+    outs = {key: open(files[key], 'w') for key in ('bbox', 'segm')}
+    try:
+        for b, first in enumerate(range(0, num_images, block)):
+            gt, dets, segm_dets = make_lvis_workload(min(block, num_images - first), cats, segm=segm,
+                                                     seed=seed + 1 + b)
+            for img in gt['images']:
+                img['id'] += first
+            for ann in gt['annotations']:
+                ann['id'] += len(anns)
+                ann['image_id'] += first
+            images += gt['images']
+            anns += gt['annotations']
+            for key, data in (('bbox', dets), ('segm', segm_dets)):
+                for det in data:
+                    det['image_id'] += first
+                text = json.dumps(data)[1:-1]
+                if text:
+                    outs[key].write(('[' if num_dets == 0 else ', ') + text)
+            num_dets += len(dets)
+        for out in outs.values():
+            out.write(']' if num_dets else '[]')
+    finally:
+        for out in outs.values():
+            out.close()
+    with open(files['gt'], 'w') as f:
+        json.dump(dict(images=images, annotations=anns, categories=cats), f)
+    return len(cats), len(anns), num_dets
+
+
 EVALUATORS = ('lvis-api', 'faster-coco-eval', 'ltmm', 'ltmm-arrays')
 
 
@@ -238,15 +282,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.num_images:
             start = time.perf_counter()
-            gt, dets, segm_dets = make_lvis_workload(n, segm='segm' in args.iou_types, seed=args.seed)
             files = {'gt': os.path.join(tmp, 'gt.json'), 'bbox': os.path.join(tmp, 'bbox.json'),
                      'segm': os.path.join(tmp, 'segm.json')}
-            for key, data in (('gt', gt), ('bbox', dets), ('segm', segm_dets)):
-                with open(files[key], 'w') as f:
-                    json.dump(data, f)
-            print(f'workload: {n} images, {len(gt["categories"])} categories, {len(gt["annotations"])} objects, '
-                  f'{len(dets)} detections ({time.perf_counter() - start:.0f} s to generate)', flush=True)
-            del gt, dets, segm_dets
+            num_cats, num_objects, num_dets = write_lvis_workload(files, n, 'segm' in args.iou_types, args.seed)
+            print(f'workload: {n} images, {num_cats} categories, {num_objects} objects, {num_dets} detections '
+                  f'({time.perf_counter() - start:.0f} s to generate)', flush=True)
             jobs = [(iou, name) for iou in args.iou_types for name in evaluators]
             for iou, name in tqdm(jobs, desc=f'N = {n}'):
                 res[iou, n, name] = _run_worker(name, files['gt'], files[iou], iou, tmp)
