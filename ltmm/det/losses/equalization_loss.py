@@ -3,7 +3,7 @@
 Tan et al., "Equalization Loss for Long-Tailed Object Recognition", CVPR 2020. Official code:
 tztztztztz/eql.detectron2 (``projects/EQL``) and its mmdet port tztztztztz/eqlv2 ``mmdet/models/losses/eql.py``.
 """
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -14,16 +14,25 @@ from ...core.registry import register_into
 from .bbox_head_contract import BBoxHeadContractLoss, onehot_bce_sum
 
 
-def eql_masked_negatives(cls_score: Tensor, labels: Tensor, tail_mask: Tensor) -> Tensor:
-    """``sum_{i fg} sum_{j tail, j != y_i} BCEWithLogits(z_ij, 0)``: the terms EQL drops (the negative terms of tail
-    classes in foreground RoIs; a background RoI has label C = number of columns)."""
+def eql_masked_negatives(cls_score: Tensor, labels: Tensor, tail_mask: Tensor,
+                         neg_loss: Callable[[Tensor], Tensor] = F.softplus) -> Tensor:
+    """``sum_{i fg} sum_{j tail, j != y_i} neg_loss(z_ij)``: the terms EQL drops (the negative terms of tail classes
+    in foreground RoIs; a background RoI has label C = number of columns). ``neg_loss`` is the elementwise loss of a
+    negative target: ``softplus`` (= ``BCEWithLogits(z, 0)``, EQL) by default; GOL passes its Gumbel one."""
     logits = cls_score.float()
     num_classes = logits.size(1)
     is_fg = labels < num_classes
-    tail_neg = (F.softplus(logits[:, tail_mask]).sum(dim=1) * is_fg).sum()
+    tail_neg = (neg_loss(logits[:, tail_mask]).sum(dim=1) * is_fg).sum()
     cols = labels.clamp(max=num_classes - 1)
-    own = F.softplus(logits.gather(1, cols.unsqueeze(1)).squeeze(1)) * (is_fg & tail_mask[cols])
+    own = neg_loss(logits.gather(1, cols.unsqueeze(1)).squeeze(1)) * (is_fg & tail_mask[cols])
     return tail_neg - own.sum()
+
+
+def eql_tail_mask(class_stats: ClassStatsLike, num_classes: int, lambda_: float) -> Tensor:
+    """EQL's tail classes, ``T_lambda(f_j) = [f_j < lambda_]`` with ``f_j = image_count_j / num_images`` (bool, (C,));
+    a class without training image is tail."""
+    stats = load_class_stats(class_stats, num_classes=num_classes, allow_zero=True)
+    return torch.tensor(stats.image_count, dtype=torch.float64) / stats.num_images < lambda_
 
 
 @register_into('MODELS', scopes=('mmdet',))
@@ -50,10 +59,8 @@ class EqualizationLoss(BBoxHeadContractLoss):
     def __init__(self, num_classes: int, class_stats: ClassStatsLike, lambda_: float = 0.0011,
                  loss_weight: float = 1.0):
         super().__init__(num_classes, objectness=False, loss_weight=loss_weight)
-        stats = load_class_stats(class_stats, num_classes=num_classes, allow_zero=True)
-        freq = torch.tensor(stats.image_count, dtype=torch.float64) / stats.num_images
         self.lambda_ = lambda_
-        self.register_buffer('tail_mask', freq < lambda_, persistent=False)
+        self.register_buffer('tail_mask', eql_tail_mask(class_stats, num_classes, lambda_), persistent=False)
 
     def get_cls_channels(self, num_classes: int) -> int:
         """C class logits, no background logit."""
