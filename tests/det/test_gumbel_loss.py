@@ -159,6 +159,18 @@ def test_gumbel_terms_and_clamp_by_hand():
     assert wide(torch.tensor([[-10.0]]), torch.tensor([0])).item() == pytest.approx(math.exp(10), rel=1e-5)
 
 
+def test_negative_term_keeps_its_small_gradients():
+    """d/dz -ln(1 - G(z)) = x / (e^x - 1), x = e^-z: about 4e-8 at z = -3 and 2e-22 at z = -3.9, where autograd
+    through expm1 (computed from its rounded result) would give 0; the official float32 BCE keeps them."""
+    z = torch.tensor([-3.9, -3.5, -3.0, -2.0, 0.0, 0.5, 5.0, 9.9], requires_grad=True)
+    value = gumbel_module.gumbel_neg_loss(z)
+    value.sum().backward()
+    x = torch.exp(-z.detach().double())
+    close(z.grad, x / torch.expm1(x), rtol=1e-5, atol=0)
+    close(value, -torch.log1p(-torch.exp(-x)), rtol=1e-5, atol=1e-7)  # 1 - G(z) rounds to 1 as in float32 BCE
+    assert (z.grad > 0).all()
+
+
 def test_drop_probability_is_one_minus_r():
     """A background RoI keeps a tail negative with probability r: the kept fraction over many draws."""
     module = gol()
@@ -360,6 +372,8 @@ def test_errors_name_the_value():
         gol(logit_clamp=(10, -4))
     with pytest.raises(ValueError, match='logit_clamp'):
         gol(logit_clamp=(-math.inf, 10))
+    with pytest.raises(ValueError, match='-80 <= low'):
+        gol(logit_clamp=(-100, 10))
     module = gol()
     with pytest.raises(ValueError, match='expected 6 class logits .* got 7'):
         module(torch.zeros(2, 7), torch.tensor([0, 6]))

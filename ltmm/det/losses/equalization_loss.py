@@ -3,7 +3,7 @@
 Tan et al., "Equalization Loss for Long-Tailed Object Recognition", CVPR 2020. Official code:
 tztztztztz/eql.detectron2 (``projects/EQL``) and its mmdet port tztztztztz/eqlv2 ``mmdet/models/losses/eql.py``.
 """
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -14,18 +14,16 @@ from ...core.registry import register_into
 from .bbox_head_contract import BBoxHeadContractLoss, onehot_bce_sum
 
 
-def eql_masked_negatives(cls_score: Tensor, labels: Tensor, tail_mask: Tensor,
-                         neg_loss: Callable[[Tensor], Tensor] = F.softplus) -> Tensor:
-    """``sum_{i fg} sum_{j tail, j != y_i} neg_loss(z_ij)``: the terms EQL drops (the negative terms of tail classes
-    in foreground RoIs; a background RoI has label C = number of columns). ``neg_loss`` is the elementwise loss of a
-    negative target: ``softplus`` (= ``BCEWithLogits(z, 0)``, EQL) by default; GOL passes its Gumbel one."""
-    logits = cls_score.float()
-    num_classes = logits.size(1)
+def eql_masked_negatives(neg_tail: Tensor, neg_own: Tensor, labels: Tensor, tail_mask: Tensor) -> Tensor:
+    """``sum_{i fg} sum_{j tail, j != y_i} l_ij``: the terms EQL drops (the negative terms of tail classes in
+    foreground RoIs; a background RoI has label C = ``tail_mask.numel()``), given the elementwise loss of a negative
+    target on the tail columns, ``neg_tail`` (N, #tail: ``l[:, tail_mask]``), and on each RoI's own column,
+    ``neg_own`` (N,: ``l[i, min(y_i, C - 1)]``). EQL's ``l`` is ``softplus`` (= ``BCEWithLogits(z, 0)``), GOL's the
+    Gumbel one; the caller computes it once."""
+    num_classes = tail_mask.numel()
     is_fg = labels < num_classes
-    tail_neg = (neg_loss(logits[:, tail_mask]).sum(dim=1) * is_fg).sum()
-    cols = labels.clamp(max=num_classes - 1)
-    own = neg_loss(logits.gather(1, cols.unsqueeze(1)).squeeze(1)) * (is_fg & tail_mask[cols])
-    return tail_neg - own.sum()
+    own_is_tail = is_fg & tail_mask[labels.clamp(max=num_classes - 1)]
+    return (neg_tail.sum(dim=1) * is_fg).sum() - (neg_own * own_is_tail).sum()
 
 
 def eql_tail_mask(class_stats: ClassStatsLike, num_classes: int, lambda_: float) -> Tensor:
@@ -70,5 +68,8 @@ class EqualizationLoss(BBoxHeadContractLoss):
     def forward(self, cls_score: Tensor, labels: Tensor, label_weights: Optional[Tensor] = None,
                 avg_factor: Optional[float] = None, reduction_override: Optional[str] = None) -> Tensor:
         self.check_reduction(reduction_override)
-        loss = onehot_bce_sum(cls_score, labels) - eql_masked_negatives(cls_score, labels, self.tail_mask)
+        logits = cls_score.float()
+        neg_own = F.softplus(logits.gather(1, labels.clamp(max=self.num_classes - 1).unsqueeze(1)).squeeze(1))
+        dropped = eql_masked_negatives(F.softplus(logits[:, self.tail_mask]), neg_own, labels, self.tail_mask)
+        loss = onehot_bce_sum(logits, labels) - dropped
         return self.loss_weight * loss / max(cls_score.size(0), 1)

@@ -30,15 +30,27 @@ def gumbel_pos_loss(z: Tensor) -> Tensor:
     return torch.exp(-z)
 
 
+class GumbelNegLoss(torch.autograd.Function):
+    """``BCE(G(z), 0) = -ln(1 - G(z)) = -ln(-expm1(-x))`` with ``x = exp(-z)``, and its gradient
+    ``x / expm1(x)`` in closed form: autograd through ``expm1`` computes its derivative from the rounded result and
+    loses it below z = -2.8 in float32, where the official ``F.binary_cross_entropy`` keeps it (about 4e-8 at
+    z = -3). Float32 over |z| <= 80 (the allowed clamp)."""
+
+    @staticmethod
+    def forward(ctx, z: Tensor) -> Tensor:  # type: ignore[override]
+        x = torch.exp(-z)
+        ctx.save_for_backward(x)
+        return -torch.log(-torch.expm1(-x))
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        return grad * x / torch.expm1(x)  # expm1 overflows to inf past z = -4.5: a zero gradient, as the exact one
+
+
 def gumbel_neg_loss(z: Tensor) -> Tensor:
-    """``BCE(G(z), 0) = -ln(1 - G(z)) = -ln(1 - exp(-x))`` with ``x = exp(-z)``, in the two forms of the stable
-    ``log1mexp`` (Maechler 2012): ``-ln(-expm1(-x))`` where ``x < ln 2`` (``z > -ln ln 2``: ``1 - G(z)`` would round),
-    ``-log1p(-exp(-x))`` elsewhere (there ``expm1``'s gradient, computed from its rounded result, would vanish). Both
-    keep value and gradient to float32 precision over the clamp range."""
-    x = torch.exp(-z)
-    small = x < math.log(2.0)
-    return -torch.where(small, torch.log(-torch.expm1(-x.clamp(max=math.log(2.0)))),
-                        torch.log1p(-torch.exp(-x.clamp(min=math.log(2.0)))))
+    """``BCE(G(z), 0) = -ln(1 - G(z))`` elementwise (:class:`GumbelNegLoss`)."""
+    return GumbelNegLoss.apply(z)
 
 
 def gol_tail_ratio(labels: Tensor, tail_mask: Tensor) -> Tensor:
@@ -84,8 +96,8 @@ class GumbelLoss(BBoxHeadContractLoss):
             image is tail.
         lambda_: frequency threshold of the tail. Default 0.0011, the official LVIS v1 config (815 tail classes);
             0.00177 for LVIS v0.5 (the ``DropLoss`` default, used by the official v0.5 config).
-        logit_clamp: (low, high) clamp of the logits in the loss. Default (-4, 10) (droploss.py l.116); the AGLU
-            re-implementation (kostas1515/AGLU ``mmdetection_v3.2``) uses (-10, 10).
+        logit_clamp: (low, high) clamp of the logits in the loss, within [-80, 80]. Default (-4, 10) (droploss.py
+            l.116); the AGLU re-implementation (kostas1515/AGLU ``mmdetection_v3.2``) uses (-10, 10).
         seed: seed of the drop draws. Default 0.
         loss_weight: multiplier of the loss. Default 1.0.
 
@@ -94,9 +106,9 @@ class GumbelLoss(BBoxHeadContractLoss):
     sequence, and ranks draw independently, as the official per-GPU ``torch.rand_like``.
 
     Deviations from the official code (values equal within float rounding):
-    - the Gumbel BCE is computed in closed form (``exp(-z)``, a stable ``-ln(1 - exp(-exp(-z)))``) in float32
-      instead of ``F.binary_cross_entropy(G(z), y)``, whose log is floored at -100: within the clamp the floor is
-      never reached, and the closed form avoids rounding ``1 - G(z)`` near z = 10;
+    - the Gumbel BCE is computed in closed form (``exp(-z)``; ``-ln(-expm1(-exp(-z)))`` with its exact gradient) in
+      float32 instead of ``F.binary_cross_entropy(G(z), y)``, whose log is floored at -100: within the clamp the
+      floor is never reached, and the closed form avoids rounding ``1 - G(z)`` near z = 10;
     - uniforms are drawn for the tail columns only (N x #tail), from a seeded generator, instead of
       ``torch.rand_like`` on the whole N x C grid (the same distribution on every entry the drop can affect);
     - ``get_accuracy`` also reports ``acc_objectness`` (a RoI predicted background when no class has
@@ -107,8 +119,9 @@ class GumbelLoss(BBoxHeadContractLoss):
                  logit_clamp: Sequence[float] = (-4.0, 10.0), seed: int = 0, loss_weight: float = 1.0):
         super().__init__(num_classes, objectness=False, loss_weight=loss_weight)
         low, high = (float(v) for v in logit_clamp)
-        if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise ValueError(f'GumbelLoss: logit_clamp must be two finite numbers low < high, got {logit_clamp}')
+        if not -80 <= low < high <= 80:
+            raise ValueError(f'GumbelLoss: logit_clamp must be (low, high) with -80 <= low < high <= 80 (float32 '
+                             f'range of exp(-z)), got {logit_clamp}')
         self.lambda_ = lambda_
         self.logit_clamp = (low, high)
         self.seed = seed
@@ -150,13 +163,14 @@ class GumbelLoss(BBoxHeadContractLoss):
                              f'{cls_score.size(1)}')
         z = cls_score.float().clamp(*self.logit_clamp)
         is_fg = labels < self.num_classes
+        cols = labels.clamp(max=self.num_classes - 1).unsqueeze(1)
         neg = gumbel_neg_loss(z)
-        z_pos = z.gather(1, labels.clamp(max=self.num_classes - 1).unsqueeze(1)).squeeze(1)
-        total = neg.sum() + ((gumbel_pos_loss(z_pos) - gumbel_neg_loss(z_pos)) * is_fg).sum()
+        neg_own = neg.gather(1, cols).squeeze(1)
+        total = neg.sum() + ((gumbel_pos_loss(z.gather(1, cols).squeeze(1)) - neg_own) * is_fg).sum()
         # EQL: no tail negatives from foreground RoIs
-        dropped = eql_masked_negatives(z, labels, self.tail_mask, gumbel_neg_loss)
-        # background RoIs: each tail negative dropped where U > r (r NaN without foreground RoI: nothing dropped)
         neg_tail = neg.index_select(1, self.tail_index)
+        dropped = eql_masked_negatives(neg_tail, neg_own, labels, self.tail_mask)
+        # background RoIs: each tail negative dropped where U > r (r NaN without foreground RoI: nothing dropped)
         uniform = torch.rand(neg_tail.shape, generator=self.generator(z.device), device=z.device)
         drop = (uniform > gol_tail_ratio(labels, self.tail_mask)) & ~is_fg.unsqueeze(1)
         dropped = dropped + (neg_tail * drop).sum()
