@@ -15,16 +15,29 @@ METHODS = {  # folder -> (loss type, bbox head type, classifier width - num_clas
     'fed_loss': ('FederatedLoss', 'Shared2FCBBoxHead', 1),
     'rog': ('SigmoidCELoss', 'ROGShared2FCBBoxHead', 1),
     'seesaw': ('SeesawLoss', 'Shared2FCBBoxHead', 2),
+    'gol': ('GumbelLoss', 'Shared2FCBBoxHead', 0),
+    'ecm': ('ECMLoss', 'Shared2FCBBoxHead', 1),
 }
 NAME = re.compile(r'mask-rcnn_r(?P<depth>50|101)_fpn_(?P<tag>[a-z0-9-]+)_(?P<sampler>random|sample1e-3)-ms-'
                   r'(?P<sched>1x|2x)_lvis-(?P<version>v1|v0\.5)\.py')
 LVIS_CONFIGS = sorted(p for folder in METHODS for p in (REPO / 'configs' / folder).glob('mask-rcnn_r*_lvis-*.py'))
+VERSIONS = ('v1', 'v0.5')
+# folders that hold the official recipes only, not the shared grid: (depth, sampler, schedule, version) combos
+RECIPES = {
+    'gol': {(d, 'sample1e-3', '2x', v) for d in ('50', '101') for v in VERSIONS},  # kostas1515/GOL configs/gol
+    'ecm': {(d, 'sample1e-3', s, v) for d, s in (('50', '1x'), ('50', '2x'), ('101', '2x')) for v in VERSIONS},
+}
+# ECM's 2x decays at epochs 20 and 22 (janghyuncho/ECM-Loss r50_ecm_2x.py), not mmdet's 16 and 22
+MILESTONES = {('ecm', '2x'): [20, 22]}
 
 
 def test_every_folder_has_the_full_grid():
     for folder in METHODS:
         names = {p.name for p in (REPO / 'configs' / folder).glob('mask-rcnn_r*_lvis-*.py')}
         combos = {NAME.fullmatch(n).group('depth', 'sampler', 'sched', 'version') for n in names}
+        if folder in RECIPES:
+            assert combos == RECIPES[folder] and len(names) == len(combos), folder
+            continue
         expected = 32 if folder == 'rog' else 16  # rog: sigmoid CE and Seesaw recipes
         assert len(names) == expected and len(combos) == 16, folder
 
@@ -67,7 +80,31 @@ def test_lvis_config_matches_its_name(path: Path):
     epochs = 12 if parts['sched'] == '1x' else 24
     assert cfg.train_cfg.max_epochs == epochs and cfg.train_cfg.val_interval == epochs
     step = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR'][0]
-    assert step.end == epochs and step.milestones == ([8, 11] if epochs == 12 else [16, 22])
+    milestones = MILESTONES.get((path.parent.name, parts['sched']), [8, 11] if epochs == 12 else [16, 22])
+    assert step.end == epochs and step.milestones == milestones
+    check_official_recipe(path.parent.name, cfg, parts['version'])
+
+
+def check_official_recipe(folder: str, cfg: Config, version: str) -> None:
+    """The settings of GOL's and ECM's official recipes besides the loss; mmdet's test NMS 0.5 elsewhere."""
+    bbox_head, mask_head = cfg.model.roi_head.bbox_head, cfg.model.roi_head.mask_head
+    warmup = cfg.param_scheduler[0]
+    assert cfg.model.test_cfg.rcnn.nms.iou_threshold == (0.3 if folder == 'gol' else 0.5)
+    assert cfg.model.test_cfg.rcnn.mask_thr_binary == 0.5
+    if folder == 'gol':  # kostas1515/GOL droploss_normed_mask_*_rfs_4x4_2x_gumbel.py: 4 GPUs x 4 images
+        assert bbox_head.loss_cls.lambda_ == (0.0011 if version == 'v1' else 0.00177)
+        assert bbox_head.init_cfg == dict(type='Constant', val=0.001, bias=-2, override=dict(name='fc_cls'))
+        assert 'cls_predictor_cfg' not in bbox_head  # a plain Linear classifier
+        assert mask_head.predictor_cfg == dict(type='NormedConv2d', tempearture=20)
+        assert cfg.train_dataloader.batch_size == 4 and cfg.auto_scale_lr.base_batch_size == 16
+        assert (warmup.start_factor, warmup.end) == (0.001, 500) and 'clip_grad' not in cfg.optim_wrapper
+    if folder == 'ecm':  # janghyuncho/ECM-Loss r50_ecm_1x.py: 8 GPUs x 2 images
+        assert bbox_head.loss_cls.fg_bg_ratio == 6.3313
+        assert bbox_head.cls_predictor_cfg == dict(type='NormedLinear', tempearture=20)
+        assert mask_head.predictor_cfg == dict(type='NormedConv2d', tempearture=20)
+        assert cfg.train_dataloader.batch_size == 2 and cfg.auto_scale_lr.base_batch_size == 16
+        assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == ('LinearLR', 1e-4, 10000, False)
+        assert cfg.optim_wrapper.clip_grad == dict(max_norm=5, norm_type=2)
 
 
 @pytest.mark.slow
@@ -79,15 +116,70 @@ def test_bbox_head_builds_with_the_right_width(folder):
 
     import ltmm.det  # noqa: F401
 
-    tag = {'lvis': 'ce', 'fed_loss': 'fed-loss', 'seesaw': 'seesaw-loss'}.get(folder, folder)
-    cfg = Config.fromfile(str(REPO / f'configs/{folder}/mask-rcnn_r50_fpn_{tag}_random-ms-1x_lvis-v1.py'))
+    cfg = Config.fromfile(str(r50_v1_config(folder)))
     head_cfg = cfg.model.roi_head.bbox_head
-    if 'class_stats' in head_cfg.loss_cls:  # the LVIS file is not here: same shape, made-up counts
-        counts = [1 + i % 300 for i in range(1203)]
-        head_cfg.loss_cls.class_stats = dict(num_images=99388, image_count=counts, instance_count=counts)
+    if 'class_stats' in head_cfg.loss_cls:
+        head_cfg.loss_cls.class_stats = made_up_lvis_stats()
     with DefaultScope.overwrite_default_scope('mmdet'):  # no scope left behind for the tests that follow
         head = MODELS.build(head_cfg)
     assert head.fc_cls.out_features == 1203 + METHODS[folder][2]
+
+
+def r50_v1_config(folder: str) -> Path:
+    """The R50 LVIS v1 config of a folder: the 1x random one of the grid folders, the first official recipe else."""
+    if folder in RECIPES:
+        return sorted((REPO / 'configs' / folder).glob('mask-rcnn_r50_fpn_*_lvis-v1.py'))[0]
+    tag = {'lvis': 'ce', 'fed_loss': 'fed-loss', 'seesaw': 'seesaw-loss'}.get(folder, folder)
+    return REPO / f'configs/{folder}/mask-rcnn_r50_fpn_{tag}_random-ms-1x_lvis-v1.py'
+
+
+def made_up_lvis_stats() -> dict:
+    """The LVIS statistics file is not here: LVIS v1's shape (1,203 classes, 99,388 images), made-up counts."""
+    counts = [1 + i % 300 for i in range(1203)]
+    return dict(num_images=99388, image_count=counts, instance_count=[3 * c for c in counts])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('folder', sorted(RECIPES))
+def test_lvis_recipe_trains_and_predicts_a_step_on_cpu(folder):
+    """The R50 LVIS v1 Mask R-CNN of GOL's and ECM's recipes (1,203 classes, their classifier, init, mask predictor
+    and test NMS) builds, initialises (without the ImageNet weights), takes a training step and predicts on CPU."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmdet.testing import demo_mm_inputs
+    from mmengine.registry import DefaultScope
+
+    import ltmm.det  # noqa: F401
+
+    cfg = Config.fromfile(str(r50_v1_config(folder)))
+    cfg.model.backbone.init_cfg = None
+    cfg.model.roi_head.bbox_head.loss_cls.class_stats = made_up_lvis_stats()
+    # fewer RoIs and detections (NMS over proposals x classes and mask pasting dominate): the same code path, faster
+    cfg.model.train_cfg.rcnn.sampler.num = 64
+    cfg.model.test_cfg.rpn.max_per_img = 10  # x 1,203 classes into NMS
+    cfg.model.test_cfg.rcnn.max_per_img = 20
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        bbox_head = model.roi_head.bbox_head
+        if folder == 'gol':
+            assert (bbox_head.fc_cls.weight == 0.001).all() and (bbox_head.fc_cls.bias == -2).all()
+        assert type(model.roi_head.mask_head.conv_logits).__name__ == 'NormedConv2d'
+        packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, 128, 160)], num_items=[3], num_classes=1203,
+                                with_mask=True)
+        data = model.data_preprocessor(packed, True)
+        losses = model(**data, mode='loss')
+        assert {'loss_cls', 'acc_classes', 'acc_objectness', 'loss_bbox', 'loss_mask'} <= set(losses)
+        total = sum(sum(v) if isinstance(v, list) else v for k, v in losses.items() if k.startswith('loss'))
+        assert torch.isfinite(total)
+        total.backward()
+        assert torch.isfinite(bbox_head.fc_cls.weight.grad).all() and bbox_head.fc_cls.weight.grad.abs().sum() > 0
+        model.eval()
+        with torch.no_grad():
+            result = model(**model.data_preprocessor(packed, False), mode='predict')[0]
+    scores = result.pred_instances.scores
+    assert 0 < scores.numel() <= 20 and (scores >= 1e-4).all() and (scores <= 1).all()
 
 
 DEMO_CONFIGS = sorted(p for folder in METHODS for p in (REPO / 'configs' / folder).glob('*_lt-shapes.py'))

@@ -19,7 +19,7 @@ EXPECTED = {
         'DATASETS': {'LTShapesDataset'},
         'METRICS': {'FastLVISMetric'},
         'MODELS': {'SigmoidCELoss', 'EqualizationLoss', 'EqualizationLossV2', 'FederatedLoss', 'ROGRankingLoss',
-                   'ROGShared2FCBBoxHead', 'DistributionBalancedLoss'},
+                   'ROGShared2FCBBoxHead', 'DistributionBalancedLoss', 'GumbelLoss', 'ECMLoss'},
         'HOOKS': set(),
         'DATA_SAMPLERS': set(),
     },

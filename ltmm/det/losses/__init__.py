@@ -1,10 +1,13 @@
-"""Detection classification losses on the bbox-head contract base, and ROG's ranking loss."""
+"""Detection classification losses on the bbox-head contract base (EQL, EQLv2, Federated, GOL, ECM, sigmoid CE), and
+ROG's ranking loss."""
 from .bbox_head_contract import BBoxHeadContractLoss
+from .ecm_loss import ECMLoss
 from .equalization_loss import EqualizationLoss
 from .equalization_loss_v2 import EqualizationLossV2
 from .federated_loss import FederatedLoss
+from .gumbel_loss import GumbelLoss
 from .rog_ranking_loss import ROGRankingLoss
 from .sigmoid_ce_loss import SigmoidCELoss
 
-__all__ = ['BBoxHeadContractLoss', 'EqualizationLoss', 'EqualizationLossV2', 'FederatedLoss', 'ROGRankingLoss',
-           'SigmoidCELoss']
+__all__ = ['BBoxHeadContractLoss', 'ECMLoss', 'EqualizationLoss', 'EqualizationLossV2', 'FederatedLoss', 'GumbelLoss',
+           'ROGRankingLoss', 'SigmoidCELoss']

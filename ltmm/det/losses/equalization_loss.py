@@ -14,16 +14,23 @@ from ...core.registry import register_into
 from .bbox_head_contract import BBoxHeadContractLoss, onehot_bce_sum
 
 
-def eql_masked_negatives(cls_score: Tensor, labels: Tensor, tail_mask: Tensor) -> Tensor:
-    """``sum_{i fg} sum_{j tail, j != y_i} BCEWithLogits(z_ij, 0)``: the terms EQL drops (the negative terms of tail
-    classes in foreground RoIs; a background RoI has label C = number of columns)."""
-    logits = cls_score.float()
-    num_classes = logits.size(1)
+def eql_masked_negatives(neg_tail: Tensor, neg_own: Tensor, labels: Tensor, tail_mask: Tensor) -> Tensor:
+    """``sum_{i fg} sum_{j tail, j != y_i} l_ij``: the terms EQL drops (the negative terms of tail classes in
+    foreground RoIs; a background RoI has label C = ``tail_mask.numel()``), given the elementwise loss of a negative
+    target on the tail columns, ``neg_tail`` (N, #tail: ``l[:, tail_mask]``), and on each RoI's own column,
+    ``neg_own`` (N,: ``l[i, min(y_i, C - 1)]``). EQL's ``l`` is ``softplus`` (= ``BCEWithLogits(z, 0)``), GOL's the
+    Gumbel one; the caller computes it once."""
+    num_classes = tail_mask.numel()
     is_fg = labels < num_classes
-    tail_neg = (F.softplus(logits[:, tail_mask]).sum(dim=1) * is_fg).sum()
-    cols = labels.clamp(max=num_classes - 1)
-    own = F.softplus(logits.gather(1, cols.unsqueeze(1)).squeeze(1)) * (is_fg & tail_mask[cols])
-    return tail_neg - own.sum()
+    own_is_tail = is_fg & tail_mask[labels.clamp(max=num_classes - 1)]
+    return (neg_tail.sum(dim=1) * is_fg).sum() - (neg_own * own_is_tail).sum()
+
+
+def eql_tail_mask(class_stats: ClassStatsLike, num_classes: int, lambda_: float) -> Tensor:
+    """EQL's tail classes, ``T_lambda(f_j) = [f_j < lambda_]`` with ``f_j = image_count_j / num_images`` (bool, (C,));
+    a class without training image is tail."""
+    stats = load_class_stats(class_stats, num_classes=num_classes, allow_zero=True)
+    return torch.tensor(stats.image_count, dtype=torch.float64) / stats.num_images < lambda_
 
 
 @register_into('MODELS', scopes=('mmdet',))
@@ -50,10 +57,8 @@ class EqualizationLoss(BBoxHeadContractLoss):
     def __init__(self, num_classes: int, class_stats: ClassStatsLike, lambda_: float = 0.0011,
                  loss_weight: float = 1.0):
         super().__init__(num_classes, objectness=False, loss_weight=loss_weight)
-        stats = load_class_stats(class_stats, num_classes=num_classes, allow_zero=True)
-        freq = torch.tensor(stats.image_count, dtype=torch.float64) / stats.num_images
         self.lambda_ = lambda_
-        self.register_buffer('tail_mask', freq < lambda_, persistent=False)
+        self.register_buffer('tail_mask', eql_tail_mask(class_stats, num_classes, lambda_), persistent=False)
 
     def get_cls_channels(self, num_classes: int) -> int:
         """C class logits, no background logit."""
@@ -63,5 +68,8 @@ class EqualizationLoss(BBoxHeadContractLoss):
     def forward(self, cls_score: Tensor, labels: Tensor, label_weights: Optional[Tensor] = None,
                 avg_factor: Optional[float] = None, reduction_override: Optional[str] = None) -> Tensor:
         self.check_reduction(reduction_override)
-        loss = onehot_bce_sum(cls_score, labels) - eql_masked_negatives(cls_score, labels, self.tail_mask)
+        logits = cls_score.float()
+        neg_own = F.softplus(logits.gather(1, labels.clamp(max=self.num_classes - 1).unsqueeze(1)).squeeze(1))
+        dropped = eql_masked_negatives(F.softplus(logits[:, self.tail_mask]), neg_own, labels, self.tail_mask)
+        loss = onehot_bce_sum(logits, labels) - dropped
         return self.loss_weight * loss / max(cls_score.size(0), 1)

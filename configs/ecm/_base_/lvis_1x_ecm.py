@@ -1,0 +1,6 @@
+# ECM's official optimisation on ../../_base_/schedules/lvis_1x.py (janghyuncho/ECM-Loss
+# configs/effective_class_margin_loss/r50_ecm_1x.py): 8 GPUs x 2 images at lr 0.02, gradient clipping at norm 5, a
+# 10,000-iteration linear warm-up from lr x 1e-4 (mmdet's default: 500 from lr x 1e-3). The 1x ECM configs inherit it.
+_base_ = '../../_base_/schedules/lvis_1x.py'
+optim_wrapper = dict(clip_grad=dict(max_norm=5, norm_type=2))
+param_scheduler = [dict(_base_.param_scheduler[0], start_factor=1e-4, end=10000), _base_.param_scheduler[1]]

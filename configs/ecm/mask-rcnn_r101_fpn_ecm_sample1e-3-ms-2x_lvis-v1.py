@@ -1,0 +1,3 @@
+# mask-rcnn_r50_fpn_ecm_sample1e-3-ms-2x_lvis-v1 with ResNet-101.
+_base_ = './mask-rcnn_r50_fpn_ecm_sample1e-3-ms-2x_lvis-v1.py'
+model = dict(backbone=dict(depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
