@@ -48,6 +48,8 @@ def build_losses(num_classes: int, device: torch.device) -> Dict[str, tuple]:
     sigmoid_ce = build(type='SigmoidCELoss')
     rank = build(type='ROGRankingLoss')
     seesaw = build(type='SeesawLoss')
+    gol = build(type='GumbelLoss', class_stats=stats)
+    ecm = build(type='ECMLoss', class_stats=stats)
 
     def bce(score, labels):
         target = F.one_hot(labels, num_classes + 1).float()
@@ -65,6 +67,8 @@ def build_losses(num_classes: int, device: torch.device) -> Dict[str, tuple]:
         'FederatedLoss': (fed, num_classes + 1),
         'ROGRankingLoss alone': (rank, num_classes + 1),
         'ROG (SigmoidCE + loss_rank)': (lambda s, y: sigmoid_ce(s, y) + rank(s, y), num_classes + 1),
+        'GumbelLoss (GOL)': (gol, num_classes),
+        'ECMLoss': (ecm, num_classes + 1),
     }
 
 
