@@ -55,6 +55,11 @@ class GLMCOutputs(NamedTuple):
     prediction: torch.Tensor  # (N, d), q(g(h))
 
 
+def _fp32(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in float32, or in its own dtype when that is wider (the loss terms are computed in float32 under AMP)."""
+    return t.to(torch.promote_types(t.dtype, torch.float32))
+
+
 def cumulative_class_weights(counts: Counts, kappa: float) -> torch.Tensor:
     """GLMC's label weights ``w_c = C n_c^(-kappa) / sum_j n_j^(-kappa)`` (mean 1), float32 (C,).
 
@@ -88,7 +93,7 @@ def mixed_targets(labels: torch.Tensor, partner_labels: torch.Tensor, lam: float
 def simsiam_loss(prediction: torch.Tensor, projection: torch.Tensor) -> torch.Tensor:
     """SimSiam's ``-mean_i cos(p_i, sg(z_i))``, the gradient stopped at the projection (official ``SimSiamLoss``,
     'simplified')."""
-    return -F.cosine_similarity(prediction.float(), projection.detach().float(), dim=-1).mean()
+    return -F.cosine_similarity(_fp32(prediction), _fp32(projection.detach()), dim=-1).mean()
 
 
 def cumulative_alpha(epoch: int, max_epochs: int) -> float:
@@ -101,7 +106,7 @@ def glmc_loss(mix: GLMCOutputs, cut: GLMCOutputs, soft_target: torch.Tensor, wei
     """The three weighted terms of GLMC's loss (module docstring) from the outputs of the MixUp and the CutMix
     pass; the targets are (N, C) (:func:`mixed_targets`), the same for both passes."""
     def ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return soft_cross_entropy(logits.float(), target).mean()
+        return soft_cross_entropy(_fp32(logits), target).mean()
 
     balanced = ce(mix.logits, soft_target) + ce(cut.logits, soft_target)
     rebalanced = ce(mix.cb_logits, weighted_target) + ce(cut.cb_logits, weighted_target)
