@@ -1,9 +1,9 @@
 """GLMC: the CutMix box and the in-place paste, MixUp, the soft and weighted labels, the label weights w_c, the three
 losses against a naive transcription of the official code (ynu-yangpeng/GLMC utils/util.py rand_bbox / GLMC_mixed,
 Trainer.py update_weight / train / SimSiamLoss; values and gradients, the stop-gradient), a whole training step of
-GLMCClassifier against the same transcription, alpha_e and its checkpoint / resume, the partner sampling distribution
-and its rank split, PairedDataset, the two-view data preprocessor, prediction from fc_cb only, the official
-ImageNet-LT lr schedule, and the Digits-LT config training on CPU."""
+GLMCClassifier against the same transcription, one lam and box over two gloo ranks, alpha_e and its checkpoint /
+resume, the partner sampling distribution and its rank split, PairedDataset, the two-view data preprocessor,
+prediction from fc_cb only, the official ImageNet-LT lr schedule, and the Digits-LT config training on CPU."""
 import copy
 import math
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmengine.dataset import DefaultSampler, default_collate
 from mmpretrain.registry import MODELS
@@ -32,7 +33,7 @@ from ltmm.cls.samplers import PartnerSampler
 from ltmm.cls.samplers.partner_sampler import partner_probabilities
 from ltmm.cls.schedulers import paco_warmup_cosine_factor
 
-from ..helpers import REPO
+from ..helpers import REPO, free_port, gloo_process_group
 from .digits_lt_smoke import train_two_iterations
 
 CONFIGS = REPO / 'configs' / 'glmc'
@@ -315,6 +316,8 @@ def test_training_step_matches_the_official_step():
     one = torch.tensor(1.0, dtype=torch.float64)
     lam = float(torch.distributions.Beta(one, one).sample())
     cx, cy = int(torch.randint(12, ())), int(torch.randint(12, ()))
+    torch.manual_seed(7)
+    assert model.draw_mixing(12, 12) == (lam, (cx, cy))
     org, invs, org_w, invs_w = official_labels(labels, partners, 4, official_weights(COUNTS, 1.2))
     mix_x, cut_x, mixup_y, mixcut_y, mixup_y_w, cutmix_y_w = official_glmc_mixed(
         views[0], views[1], views[2], views[3], org, invs, org_w, invs_w, lam, cx, cy)
@@ -337,6 +340,21 @@ def test_training_step_matches_the_official_step():
         torch.testing.assert_close(b, c, msg=name)
 
 
+def mixing_worker(rank, world_size, port, out_dir):
+    with gloo_process_group(rank, world_size, port):
+        torch.manual_seed(100 + rank)  # ranks whose generators differ
+        torch.save(tiny_classifier().draw_mixing(32, 32), Path(out_dir) / f'rank{rank}.pt')
+
+
+@pytest.mark.slow
+def test_every_rank_mixes_with_rank_0s_lam_and_box(tmp_path):
+    """One lam and one box for the global batch, as the official nn.DataParallel run: rank 0's draw, broadcast."""
+    mp.start_processes(mixing_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True, start_method='fork')
+    draws = [torch.load(tmp_path / f'rank{rank}.pt') for rank in range(2)]
+    torch.manual_seed(100)
+    assert draws[0] == draws[1] == tiny_classifier().draw_mixing(32, 32)
+
+
 def test_training_step_errors():
     model = tiny_classifier()
     batch, _, _ = pair_batch()
@@ -353,6 +371,31 @@ def test_training_step_errors():
     with pytest.raises(TypeError, match='GLMCHead'):
         GLMCClassifier(backbone=dict(type='LeNet5', num_classes=-1), neck=dict(type='GlobalAveragePooling'),
                        head=dict(type='LinearClsHead', num_classes=4, in_channels=120))
+
+
+def test_cifar_config_is_the_official_4x_wide_resnet32():
+    """ResNet_modify(nf=64): a 64-channel stem, 5 basic blocks at 64 / 128 / 256 channels with parameter-free option-A
+    shortcuts, and the four linear layers on the 256-d feature: 7,484,424 parameters on CIFAR-100 (standard ResNet-32:
+    0.46M)."""
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(str(CONFIGS / 'glmc_resnet32-4xwide_1xb64_cifar100-lt-if100_200e.py'))
+    model = MODELS.build(cfg.model)
+
+    def conv(i, o):
+        return i * o * 9
+
+    def block(i, o):
+        return conv(i, o) + 2 * o + conv(o, o) + 2 * o
+
+    def stage(i, o):
+        return block(i, o) + 4 * block(o, o)
+
+    backbone = conv(3, 64) + 2 * 64 + stage(64, 64) + stage(64, 128) + stage(128, 256)
+    head = 2 * (256 * 100 + 100) + (256 * 128 + 128) + (128 * 128 + 128)
+    assert sum(p.numel() for p in model.backbone.parameters()) == backbone
+    assert sum(p.numel() for p in model.parameters()) == backbone + head == 7484424
+    assert model.backbone(torch.zeros(2, 3, 32, 32))[-1].shape == (2, 256, 8, 8)
 
 
 # ------------------------------------------------------------------ prediction

@@ -23,16 +23,16 @@ statistics, as the official code) and returns the head's loss. All of it happens
 ``train_step`` (data preprocessor, ``forward(mode='loss')``, one ``optim_wrapper.update_params``) and
 ``MMDistributedDataParallel`` stay as they are (one DDP forward per step, all parameters used).
 
-Randomness: ``lam`` and the box centre come from torch's global generator on the CPU, which mmengine seeds
-identically on every rank (unless ``randomness.diff_rank_seed``): all ranks then mix with the same ``lam`` and box,
-as the official ``nn.DataParallel`` run mixes its whole batch. The official code draws them with NumPy's global
-generator.
+Randomness: ``lam`` and the box centre are drawn from torch's global generator on the CPU (the official code uses
+NumPy's global generator). In a distributed run rank 0's draw is broadcast, so every rank mixes with the same
+``lam`` and box, as the official ``nn.DataParallel`` run mixes its whole batch with one.
 """
 import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine import dist
 from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -116,10 +116,14 @@ class GLMCClassifier(ImageClassifier):
             raise TypeError(f'GLMCClassifier needs a GLMCHead, got {type(self.head).__name__}')
         self.mix_alpha = float(mix_alpha)
 
-    def sample_lambda(self) -> float:
-        """``lam ~ Beta(a, a)`` from torch's global CPU generator."""
+    def draw_mixing(self, height: int, width: int) -> Tuple[float, Tuple[int, int]]:
+        """``lam ~ Beta(a, a)`` and a uniform CutMix box centre ``(row, column)`` of a ``(height, width)`` image,
+        from torch's global CPU generator in that order; rank 0's in a distributed run (broadcast)."""
         concentration = torch.tensor(self.mix_alpha, dtype=torch.float64)
-        return float(torch.distributions.Beta(concentration, concentration).sample())
+        lam = torch.distributions.Beta(concentration, concentration).sample()
+        draw = torch.stack([lam, torch.randint(height, ()).double(), torch.randint(width, ()).double()])
+        dist.broadcast(draw, src=0)  # in place, through the backend's device; a no-op in a single process
+        return float(draw[0]), (int(draw[1]), int(draw[2]))
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """GLMC's loss of one batch of pairs (module docstring)."""
@@ -134,9 +138,8 @@ class GLMCClassifier(ImageClassifier):
         x1, x2, partner1, partner2 = inputs
         labels = _labels(data_samples, 'gt_label').to(x1.device)
         partner_labels = _labels(data_samples, 'partner_label').to(x1.device)
-        lam = self.sample_lambda()
         height, width = x2.shape[-2:]
-        center = (int(torch.randint(height, ())), int(torch.randint(width, ())))
+        lam, center = self.draw_mixing(height, width)
         mixed = mixup(x1, partner1, lam)
         cut = cutmix_(x2, partner2, cutmix_box(height, width, lam, center))
         return self.head.loss(self.extract_feat(mixed), self.extract_feat(cut), labels, partner_labels, lam)
