@@ -1,5 +1,6 @@
-"""Long-tailed classification on mmpretrain: losses, heads, backbones, datasets, samplers, metrics and hooks,
-registered into mmpretrain's registries on import (with the compat shims of the pinned stack)."""
+"""Long-tailed classification on mmpretrain: losses, heads, classifiers, backbones, datasets, samplers, metrics,
+hooks and lr schedulers, registered into mmpretrain's registries on import (with the compat shims of the pinned
+stack)."""
 from ..core.registry import require_framework
 
 require_framework('cls')
@@ -8,4 +9,4 @@ from ..core.compat import patch_checkpoint_loading  # noqa: E402
 
 patch_checkpoint_loading()
 
-from . import backbones, datasets, heads, hooks, losses, metrics, samplers  # noqa: E402,F401  (registration)
+from . import backbones, classifiers, datasets, heads, hooks, losses, metrics, samplers, schedulers  # noqa: E402,F401

@@ -20,7 +20,10 @@ def train_two_iterations(config: str, work_dir: Path,
     cfg.work_dir = str(work_dir)
     cfg.train_cfg.max_epochs = 1
     cfg.train_cfg.val_begin = 2  # validated once, below
-    cfg.train_dataloader.dataset.indices = 64  # two iterations
+    dataset = cfg.train_dataloader.dataset
+    while 'dataset' in dataset:  # a dataset wrapper (e.g. PairedDataset): the subset is the wrapped dataset's
+        dataset = dataset.dataset
+    dataset.indices = 64  # two iterations
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.num_workers = 0
         loader.persistent_workers = False

@@ -1,16 +1,19 @@
 """Every classification config under configs/ (found by glob, so new method folders are picked up; detection configs
 are left out) loads, names only registered modules, builds its model, and runs one loss step (data preprocessor,
 forward, loss, backward; the epoch modules told epoch 0 where the config has an epoch hook) and one predict step on
-random images: every config family is checked without any dataset on disk.
+random images shaped and collated as the config's loaders give them (several views, pairs): every config family is
+checked without any dataset on disk.
 
 ``class_stats`` entries, which point at training annotations that are not here, are replaced by synthetic long-tailed
 counts of the config's ``num_classes``.
 """
+import functools
 import re
 import warnings
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Tuple
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -100,6 +103,33 @@ def _replace_class_stats(node: Any, stats: dict, found: List[Any]) -> Any:
     return node
 
 
+def _batch(loader: dict, channels: int, labels: torch.Tensor, num_classes: int) -> dict:
+    """A batch of random 32x32 images of ``labels`` as ``loader`` would give it: each sample with as many views as its
+    pipeline's ``MultiView`` makes (one without), paired with a partner sample where the dataset is a
+    ``PairedDataset``, collated with the loader's ``collate_fn`` (mmengine's default: ``pseudo_collate``)."""
+    from mmengine.registry import FUNCTIONS
+    from mmpretrain.structures import DataSample
+
+    from ltmm.cls.datasets import PairedDataset
+
+    dataset = loader['dataset']
+    paired = dataset.get('type') == 'PairedDataset'
+    while 'dataset' in dataset:  # dataset wrappers
+        dataset = dataset['dataset']
+    views = sum(sum(np.atleast_1d(t['num_views'])) for t in dataset.get('pipeline') or []
+                if isinstance(t, dict) and t.get('type') == 'MultiView') or 1
+
+    def sample(label: int) -> dict:
+        images = [torch.randint(0, 256, (channels, 32, 32), dtype=torch.uint8) for _ in range(views)]
+        return {'inputs': images if views > 1 else images[0], 'data_samples': DataSample().set_gt_label(label)}
+
+    samples = [sample(int(y)) for y in labels]
+    if paired:
+        samples = [PairedDataset.pack(s, sample((int(y) + 1) % num_classes)) for s, y in zip(samples, labels)]
+    collate = dict(loader.get('collate_fn') or dict(type='pseudo_collate'))
+    return functools.partial(FUNCTIONS.get(collate.pop('type')), **collate)(samples)
+
+
 @pytest.mark.slow
 def test_configs_found():
     names = {p.relative_to(REPO / 'configs').as_posix() for p in CONFIGS}
@@ -116,7 +146,6 @@ def test_configs_found():
 def test_cls_config(path: Path):
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
-    from mmpretrain.structures import DataSample
 
     cfg = _load(path)
     if cfg.get('default_scope') == 'mmdet':
@@ -157,8 +186,7 @@ def test_cls_config(path: Path):
         for module in epoch_modules(model):  # what the config's hook does before the first epoch
             module.set_epoch(0)
     labels = torch.arange(4) % num_classes
-    batch = {'inputs': [torch.randint(0, 256, (channels, 32, 32), dtype=torch.uint8) for _ in labels],
-             'data_samples': [DataSample().set_gt_label(int(y)) for y in labels]}
+    batch = _batch(plain['train_dataloader'], channels, labels, num_classes)
     model.train()
     data = model.data_preprocessor(batch, True)
     losses = model(**data, mode='loss')
@@ -171,7 +199,8 @@ def test_cls_config(path: Path):
 
     model.eval()
     with torch.no_grad():
-        preds = model(**model.data_preprocessor(batch, False), mode='predict')
+        preds = model(**model.data_preprocessor(_batch(plain['val_dataloader'], channels, labels, num_classes), False),
+                      mode='predict')
     assert len(preds) == len(labels)
     assert all(p.pred_score.shape == (num_classes, ) and torch.isfinite(p.pred_score).all() for p in preds)
 

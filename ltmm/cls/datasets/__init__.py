@@ -1,6 +1,8 @@
-"""Long-tailed classification benchmarks: CIFAR-LT, ImageNet-LT, Places-LT, iNaturalist 2018."""
+"""Long-tailed classification benchmarks: CIFAR-LT, ImageNet-LT, Places-LT, iNaturalist 2018; the wrapper that
+loads (sample, partner) pairs."""
 from .cifar_lt import CIFARLTDataset
 from .imagenet_lt import ImageNetLTDataset, PlacesLTDataset
 from .inat import INat2018Dataset
+from .paired_dataset import PairedDataset
 
-__all__ = ['CIFARLTDataset', 'ImageNetLTDataset', 'PlacesLTDataset', 'INat2018Dataset']
+__all__ = ['CIFARLTDataset', 'ImageNetLTDataset', 'PlacesLTDataset', 'INat2018Dataset', 'PairedDataset']

@@ -1,5 +1,7 @@
-"""Class-driven samplers (single- and multi-label), registered into mmpretrain's DATA_SAMPLERS."""
+"""Class-driven samplers (single- and multi-label) and the partner stream of paired training,
+registered into mmpretrain's DATA_SAMPLERS."""
 from .class_aware_sampler import ClassAwareSampler
+from .partner_sampler import PartnerSampler
 from .power_sampler import PowerSampler
 
-__all__ = ['ClassAwareSampler', 'PowerSampler']
+__all__ = ['ClassAwareSampler', 'PartnerSampler', 'PowerSampler']
