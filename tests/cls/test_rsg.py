@@ -439,7 +439,8 @@ def _ddp_worker(rank: int, world_size: int, port: int, queue) -> None:
             m.zero_grad(set_to_none=True)
             maps, _, losses = ddp(torch.randn(4, 4, 3, 3, generator=g), target)
             (maps.sum() + losses['loss_cesc'] + losses['loss_mv']).backward()
-            grads.append({n: None if p.grad is None else p.grad.clone() for n, p in m.named_parameters()})
+            # numpy, not tensors: torch would share tensors through file descriptors that die with this process
+            grads.append({n: None if p.grad is None else p.grad.numpy().copy() for n, p in m.named_parameters()})
         queue.put((rank, grads))
 
 
@@ -450,7 +451,8 @@ def test_ddp_pairs_per_rank_and_averages_gradients():
     procs = [ctx.Process(target=_ddp_worker, args=(r, 2, port, queue)) for r in range(2)]
     for p in procs:
         p.start()
-    results = dict(queue.get(timeout=300) for _ in procs)
+    results = {rank: [{n: None if g is None else torch.from_numpy(g) for n, g in step.items()} for step in grads]
+               for rank, grads in (queue.get(timeout=300) for _ in procs)}
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0

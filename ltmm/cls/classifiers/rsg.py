@@ -37,6 +37,7 @@ from mmengine.logging import print_log
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from torch.func import functional_call
 
 from ...core.class_stats import ClassStatsLike, load_class_stats
 from ...core.registry import register_into
@@ -91,6 +92,12 @@ def cesc_distances(feats: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     mean = feats.mean(dim=(2, 3))
     spread = (feats - mean[:, :, None, None]).pow(2).sum(dim=(1, 2, 3))
     return spread[:, None] + feats.shape[2] * feats.shape[3] * (mean[:, None, :] - centers).pow(2).sum(dim=2)
+
+
+def _detached(module: nn.Module) -> Dict[str, torch.Tensor]:
+    """Detached copies of ``module``'s parameters, for ``functional_call`` (a frozen module without switching
+    ``requires_grad``)."""
+    return {name: p.detach() for name, p in module.named_parameters()}
 
 
 def _rows(x: torch.Tensor, channels: int) -> torch.Tensor:
@@ -224,12 +231,10 @@ class RSG(nn.Module):
     def contrastive_logits(self, pairs: torch.Tensor, frozen: bool) -> torch.Tensor:
         """(n, 2) logits of the contrastive module on channel-concatenated pairs (n, 2 C_f, H, W); ``frozen`` uses
         detached weights (gradients reach the input only)."""
-        conv1, conv2, fc = self.contrastive[0], self.contrastive[2], self.contrastive_fc
-        params = [p.detach() if frozen else p for p in (conv1.weight, conv1.bias, conv2.weight, conv2.bias,
-                                                         fc.weight, fc.bias)]
-        x = F.relu(F.conv2d(pairs, params[0], params[1]))
-        x = F.conv2d(x, params[2], params[3], padding=1).mean(dim=(2, 3))
-        return F.linear(x, params[4], params[5])
+        if not frozen:
+            return self.contrastive_fc(self.contrastive(pairs))
+        feats = functional_call(self.contrastive, _detached(self.contrastive), (pairs, ))
+        return functional_call(self.contrastive_fc, _detached(self.contrastive_fc), (feats, ))
 
     def pair_loss(self, feats: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the contrastive module on the pairs ``(F_i, F_{i + N//2})``, ``i < N//2``, label 1 when
