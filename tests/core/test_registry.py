@@ -34,7 +34,7 @@ EXPECTED = {
                    'CosineClsHead', 'TauNormClsHead', 'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead',
                    'CausalNormClsHead', 'ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt', 'LADELoss',
                    'WeightedSoftmaxLoss', 'AREALoss', 'ResLTHead', 'ResLTLoss', 'CCSAMClsHead', 'TLCLoss',
-                   'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier'},
+                   'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier', 'RSG', 'RSGClassifier'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler'},
         'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR'},
