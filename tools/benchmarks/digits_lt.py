@@ -32,6 +32,7 @@ Methods (``--methods``; all by default):
   ccsam-stage1  CC-SAM stage 1: mixup + class-conditional perturbation of the classifier (configs/ccsam)
   ccsam         CC-SAM stage 2 on its stage-1 model: class-conditional adversarial features, class-aware sampling,
                 frozen backbone (configs/ccsam)
+  rsg           LDAM-DRW + RSG after LeNet's first conv stage (configs/rsg)
   glmc          GLMC: MixUp/CutMix of instance and re-balanced pairs, cumulative re-weighted head, SimSiam
                 consistency (configs/glmc)
   tlc           TLC, 3 evidential experts on a ResNet-32 (stem shared), evidential fusion, TLC loss (configs/tlc)
@@ -85,6 +86,7 @@ METHODS = {
     'reslt': ('ResLT', 'configs/reslt/reslt_lenet_1xb32_digits-lt_30e.py', 'train'),
     'ccsam-stage1': ('CC-SAM stage 1', 'configs/ccsam/stage1-ccsam_lenet_1xb32_digits-lt_30e.py', 'train'),
     'ccsam': ('CC-SAM (both stages)', 'configs/ccsam/ccsam_lenet_1xb32_digits-lt_10e.py', 'stage2'),
+    'rsg': ('LDAM-DRW-RSG', 'configs/rsg/rsg_lenet_1xb32_digits-lt_30e.py', 'train'),
     'glmc': ('GLMC', 'configs/glmc/glmc_lenet_1xb32_digits-lt_30e.py', 'train'),
     'tlc': ('TLC (3 experts, ResNet-32)', 'configs/tlc/tlc_resnet32_1xb32_digits-lt_30e.py', 'train'),
 }
