@@ -1,9 +1,9 @@
-# RSG (Wang et al., CVPR 2021), LDAM-RSG on ImageNet-LT with ResNet-50: the official ImageNet-LT recipe
+# RSG (Wang et al., CVPR 2021), LDAM-DRS-RSG on ImageNet-LT with ResNet-50: the official ImageNet-LT recipe
 # (Jianf-Wang/RSG imagenet_lt_train.py, run there on ResNeXt-50): RSG after layer3 (1024 x 14 x 14; 15 centres, head =
 # the 200 most frequent classes), generation from epoch 80 (epoch_thresh 79); a cosine classifier with LDAM (max_m 0.3,
 # s 30, unweighted); SGD lr 0.1 for batch 256, wd 2e-4, warm-up 5 epochs, x0.1 / x0.01 / x0.001 from epochs 59 / 79 /
-# 94 (0-indexed), 100 epochs, drop_last. The official deferred re-sampling (DRS, from epoch 80) is not in ltmm yet:
-# this config samples uniformly throughout (see README). tools/dist_train.sh THIS_CONFIG 8
+# 94 (0-indexed), 100 epochs, drop_last; deferred re-sampling (DRS: class-balanced by effective number, beta 0.9999)
+# from epoch 80. tools/dist_train.sh THIS_CONFIG 8
 _base_ = ['../_base_/models/resnet50_lt.py', '../_base_/datasets/imagenet_lt.py', '../_base_/default_runtime_cls.py']
 model = dict(
     type='RSGClassifier',
@@ -16,7 +16,8 @@ model = dict(
 custom_hooks = [dict(type='LossEpochHook')]  # tells the RSG the epoch
 # T is unused before the threshold and the contrastive module after it
 model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
-train_dataloader = dict(batch_size=32, drop_last=True)
+train_dataloader = dict(batch_size=32, drop_last=True, sampler=dict(_delete_=True, type='DeferredResampler',
+                                                                   start_epoch=80, beta=0.9999))
 max_epochs = 100
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=2e-4))
 param_scheduler = [

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ltmm.cls  # noqa: F401  (registration)
-from ltmm.cls.samplers import ClassAwareSampler, PowerSampler
+from ltmm.cls.samplers import ClassAwareSampler, DeferredResampler, PowerSampler
 from ltmm.cls.samplers import base as sampler_base
 
 
@@ -86,7 +86,9 @@ def test_deterministic_and_epoch_dependent():
 
 
 @pytest.mark.parametrize('make', [lambda ds, n: ClassAwareSampler(ds, num_samples_cls=2, num_samples=n, seed=0),
-                                  lambda ds, n: PowerSampler(ds, num_samples=n, seed=0)])
+                                  lambda ds, n: PowerSampler(ds, num_samples=n, seed=0),
+                                  lambda ds, n: DeferredResampler(ds, start_epoch=3, num_samples=n, seed=0),
+                                  lambda ds, n: DeferredResampler(ds, start_epoch=1, num_samples=n, seed=0)])
 def test_ddp_ranks_get_disjoint_slices_of_one_epoch(monkeypatch, make):
     ds = single_label([10, 6, 3, 1])
     ranks = []
@@ -151,6 +153,39 @@ def test_power_sampler_draws_uniformly_within_a_class():
     idx = np.array(list(PowerSampler(ds, q=0.0, num_samples=20000, seed=1)))
     within = np.bincount(idx[idx >= 1] - 1, minlength=5) / (idx >= 1).sum()
     assert np.all(np.abs(within - 0.2) < 0.03)
+
+
+def naive_rsg_drs(counts, beta=0.9999):
+    """RSG's ImbalancedDatasetSampler: per-sample weight (1 - beta) / (1 - beta^n_y), then torch.multinomial over
+    the samples; the probability of class c is the sum of its samples' weights over the total."""
+    per_class = [(1.0 - beta) / (1.0 - beta ** n) for n in counts]
+    per_sample = [per_class[c] for c, n in enumerate(counts) for _ in range(n)]
+    total = sum(per_sample)
+    return np.array([n * per_class[c] / total for c, n in enumerate(counts)])
+
+
+def test_deferred_resampler_shuffles_then_resamples():
+    counts = np.array([400, 100, 25, 4])
+    ds = single_label(counts)
+    sampler = DeferredResampler(ds, start_epoch=2, seed=0)
+    assert len(sampler) == counts.sum(), 'default epoch = len(dataset), as the official N draws'
+    for epoch in (0, 1):  # instance sampling: each sample exactly once
+        sampler.set_epoch(epoch)
+        assert sorted(sampler) == list(range(counts.sum()))
+    draws = 40000
+    sampler = DeferredResampler(ds, start_epoch=2, num_samples=draws, seed=0)
+    sampler.set_epoch(2)
+    freq = np.bincount(class_of(ds, list(sampler)), minlength=4) / draws
+    expected = naive_rsg_drs(counts)
+    torch_ref = sampler.class_probs
+    np.testing.assert_allclose(torch_ref, expected, rtol=1e-6)
+    assert np.all(np.abs(freq - expected) < 5 * np.sqrt(expected * (1 - expected) / draws) + 1e-9)
+    # with beta 0.9999 the weights are nearly 1 / n: the classes come out nearly balanced
+    assert expected.max() / expected.min() < 1.05
+    with pytest.raises(ValueError, match='start_epoch must be an integer >= 0, got -1'):
+        DeferredResampler(ds, start_epoch=-1)
+    with pytest.raises(ValueError, match='beta must be in'):
+        DeferredResampler(ds, beta=1.0)
 
 
 def test_registered_in_mmpretrain_only_next_to_mmdets_sampler():

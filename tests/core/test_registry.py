@@ -36,7 +36,7 @@ EXPECTED = {
                    'WeightedSoftmaxLoss', 'AREALoss', 'ResLTHead', 'ResLTLoss', 'CCSAMClsHead', 'TLCLoss',
                    'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier', 'RSG', 'RSGClassifier'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook'},
-        'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler'},
+        'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler', 'DeferredResampler'},
         'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR'},
     },
 }

@@ -113,3 +113,14 @@ def positions_by_class(classes: np.ndarray, num_classes: int) -> List[np.ndarray
     """For each class ``c < num_classes``, the increasing positions ``i`` where ``classes[i] == c``."""
     order = np.argsort(classes, kind='stable')
     return np.split(order, np.cumsum(np.bincount(classes, minlength=num_classes))[:-1])
+
+
+def draw_by_class(rng: np.random.Generator, class_lists: Sequence[np.ndarray], class_probs: np.ndarray,
+                  size: int) -> np.ndarray:
+    """``size`` draws with replacement: a class with probability ``class_probs``, then one of its samples
+    (``class_lists``) uniformly."""
+    classes = rng.choice(len(class_lists), size=size, p=class_probs)
+    out = np.empty(size, dtype=np.int64)
+    for members, slots in zip(class_lists, positions_by_class(classes, len(class_lists))):
+        out[slots] = members[rng.integers(0, len(members), size=len(slots))]
+    return out

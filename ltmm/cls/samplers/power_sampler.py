@@ -5,7 +5,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from ...core.registry import register_into
-from .base import ClassIndexSampler, EpochLength, positions_by_class
+from .base import ClassIndexSampler, EpochLength, draw_by_class
 
 
 @register_into('DATA_SAMPLERS', scopes=('mmpretrain',))
@@ -38,8 +38,4 @@ class PowerSampler(ClassIndexSampler):
         self.class_probs = weights / weights.sum()
 
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        classes = rng.choice(len(self.class_lists), size=size, p=self.class_probs)
-        out = np.empty(size, dtype=np.int64)
-        for members, slots in zip(self.class_lists, positions_by_class(classes, len(self.class_lists))):
-            out[slots] = members[rng.integers(0, len(members), size=len(slots))]
-        return out
+        return draw_by_class(rng, self.class_lists, self.class_probs, size)
