@@ -11,10 +11,11 @@ from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
 from .reslt_loss import ResLTLoss
 from .ride_loss import RIDELoss
+from .sade_loss import SADELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .tlc_loss import TLCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
            'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'ResLTLoss',
-           'RIDELoss', 'SoftmaxEQLLoss', 'TLCLoss', 'WeightedSoftmaxLoss']
+           'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'TLCLoss', 'WeightedSoftmaxLoss']
