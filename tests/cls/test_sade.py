@@ -493,6 +493,23 @@ def test_lade_target_prior_from_a_split(cls_workspace, tmp_path, monkeypatch):
     assert tool.split_target_prior([3, 0, 1])[1] == 1e-9
 
 
+@pytest.mark.slow
+def test_tools_name_a_missing_checkpoint_or_config(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(REPO), os.environ.get('PYTHONPATH', '')])}
+    for name, extra in (('sade_aggregate.py', []), ('analysis/test_agnostic.py', ['--aggregate'])):
+        cmd = [sys.executable, str(REPO / 'tools' / name), SADE_DIGITS, str(tmp_path / 'none.pth'), *extra]
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert proc.returncode != 0 and "checkpoint '" in proc.stderr and 'none.pth' in proc.stderr, proc.stderr
+        (tmp_path / 'x.pth').write_bytes(b'')
+        cmd[2:4] = [str(tmp_path / 'missing.py'), str(tmp_path / 'x.pth')]
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert proc.returncode != 0 and 'missing.py' in proc.stderr and 'does not exist' in proc.stderr, proc.stderr
+
+
 # ----------------------------------------------------------------------------------- Digits-LT CPU smoke
 
 @pytest.mark.slow

@@ -241,7 +241,8 @@ class TestAgnosticDataset:
         return self._labels[self.indices]
 
     def get_cat_ids(self, idx: int) -> List[int]:
-        return [int(self.get_gt_labels()[idx])]
+        self._check_init()
+        return [int(self._labels[self.indices[idx]])]
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.name}, {len(self) if self._fully_initialized else "?"} images)'
