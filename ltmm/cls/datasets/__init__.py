@@ -1,8 +1,10 @@
 """Long-tailed classification benchmarks: CIFAR-LT, ImageNet-LT, Places-LT, iNaturalist 2018; the wrapper that
-loads (sample, partner) pairs."""
+loads (sample, partner) pairs; SADE's test-agnostic splits of a balanced test set."""
+from .agnostic_lt import TestAgnosticDataset
 from .cifar_lt import CIFARLTDataset
 from .imagenet_lt import ImageNetLTDataset, PlacesLTDataset
 from .inat import INat2018Dataset
 from .paired_dataset import PairedDataset
 
-__all__ = ['CIFARLTDataset', 'ImageNetLTDataset', 'PlacesLTDataset', 'INat2018Dataset', 'PairedDataset']
+__all__ = ['CIFARLTDataset', 'ImageNetLTDataset', 'PlacesLTDataset', 'INat2018Dataset', 'PairedDataset',
+           'TestAgnosticDataset']

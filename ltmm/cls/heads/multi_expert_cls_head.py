@@ -1,5 +1,8 @@
-"""Multi-expert classifier head (RIDE; TLC's evidential fusion)."""
-from typing import Dict, List, Optional, Tuple
+"""Multi-expert classifier head (RIDE; TLC's evidential fusion; SADE's weighted aggregation)."""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -12,6 +15,59 @@ from ...core.registry import register_into
 from ..losses.base import fill_loss_num_classes
 from ..losses.tlc_loss import check_fusion, evidential_fusion
 from .cosine_cls_head import cosine_logits, init_unit_rows_
+
+ExpertWeights = Union[None, Sequence[float], str, os.PathLike]
+FUSIONS = ('evidential', 'weighted')
+
+
+def load_expert_weights(weights: ExpertWeights, num_experts: int) -> Optional[torch.Tensor]:
+    """Expert weights (K,), float32, normalised to sum to 1, or None for none.
+
+    Args:
+        weights: None; a list of ``K`` non-negative numbers; or the path of a JSON file holding such a list, or a
+            dict whose ``"weights"`` entry is one (what ``tools/sade_aggregate.py`` writes with
+            :func:`save_expert_weights`).
+        num_experts: ``K``.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: unreadable JSON, a length other than ``K``, a negative or non-finite weight, or all zeros.
+    """
+    if weights is None:
+        return None
+    source = 'the list'
+    if isinstance(weights, (str, os.PathLike)):
+        source = os.fspath(weights)
+        if not osp.isfile(source):
+            raise FileNotFoundError(f'expert weights file {source!r} does not exist (write it with '
+                                    'tools/sade_aggregate.py)')
+        with open(source, encoding='utf-8') as f:
+            try:
+                content = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ValueError(f'expert weights file {source!r} is not JSON: {e}') from e
+        weights = content.get('weights') if isinstance(content, dict) else content
+    try:
+        values = torch.tensor([float(w) for w in weights], dtype=torch.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f'expert weights from {source} must be a list of numbers, got {weights!r}') from e
+    if values.numel() != num_experts:
+        raise ValueError(f'expert weights from {source}: {values.numel()} values for num_experts={num_experts}')
+    if not torch.isfinite(values).all() or (values < 0).any() or values.sum() <= 0:
+        raise ValueError(f'expert weights from {source} must be finite, >= 0 and not all zero, got {values.tolist()}')
+    return (values / values.sum()).float()
+
+
+def save_expert_weights(path: Union[str, os.PathLike], weights: Sequence[float], **record) -> str:
+    """Write expert weights as the JSON file :func:`load_expert_weights` reads: ``{"weights": [...], **record}``
+    (``record``: anything JSON-serialisable describing how they were learned). Returns the path."""
+    path = os.fspath(path)
+    if osp.dirname(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
+        json.dump(dict(weights=[float(w) for w in weights], **record), f, indent=2)
+        f.write('\n')
+    return path
 
 
 class ExpertRouter(nn.Module):
@@ -76,6 +132,13 @@ class MultiExpertClsHead(ClsHead):
     ``normalize='batch'`` a prediction depends on the rest of its batch, so configs pin the official evaluation
     batch. Not combined with ``router``.
 
+    SADE (``fusion=dict(type='weighted', weights=...)``, Zhang et al., NeurIPS 2022): the prediction (test time and
+    training accuracy) is ``sum_k a_k z_k`` with fixed expert weights ``a`` (normalised to sum to 1), e.g. those
+    learned on unlabelled test images by SADE's test-time aggregation (``tools/sade_aggregate.py``, which writes them
+    to a JSON file). ``weights=None`` is the plain mean, SADE's prediction without aggregation. The weights are a
+    non-persistent buffer, not part of checkpoints: a trained model is tested under any weights file with
+    ``--cfg-options model.head.fusion.weights=PATH``. Not combined with ``router``.
+
     Args:
         num_classes: number of classes ``C``.
         in_channels: feature dimension ``D`` of one expert (48 for RIDE's CIFAR ResNet-32, 1536 for its reduced
@@ -85,9 +148,11 @@ class MultiExpertClsHead(ClsHead):
         scale: ``s`` multiplying each expert's cosine logits. Default 30.0 (RIDE's ``NormedLinear`` x 30).
         router: None (stage 1) or the stage-2 router settings: ``top_k`` (``ExpertRouter``), optional
             ``hidden_channels`` (16) and ``pos_weight`` (100.0, official). Default None.
-        fusion: None (the mean of the experts, RIDE) or TLC's ``dict(type='evidential', eta=0.2,
+        fusion: None (the mean of the experts, RIDE); TLC's ``dict(type='evidential', eta=0.2,
             normalize='batch', sync=True)`` (the arguments of ``evidential_fusion``; ``eta`` 0.2 on the official
-            CIFAR network, 0.5 on its ResNet-50). Default None.
+            CIFAR network, 0.5 on its ResNet-50); or SADE's ``dict(type='weighted', weights=None)``, ``weights`` a
+            list of ``K`` numbers or a JSON file of them (:func:`load_expert_weights`), None for the mean.
+            Default None.
         init_cfg: mmengine init config; None keeps LDAM-DRW's ``NormedLinear`` initialisation of the classifiers.
         **kwargs: ``topk``, ``cal_acc`` of mmpretrain's ``ClsHead``.
     """
@@ -122,17 +187,29 @@ class MultiExpertClsHead(ClsHead):
                                  f'integer router.top_k in 1..num_classes={num_classes} (got {top_k!r})')
             self.router = ExpertRouter(in_channels, num_experts, **router)
         self.fusion = None
+        self.register_buffer('expert_weights', None, persistent=False)
         if fusion is not None:
-            if fusion.get('type') != 'evidential' or router is not None:
-                raise ValueError(f"MultiExpertClsHead: fusion must be None or dict(type='evidential', ...), and is not "
-                                 f'combined with a router; got fusion={fusion!r}, router={router!r}')
-            fusion = dict(dict(eta=0.2, normalize='batch', sync=True), **{k: v for k, v in fusion.items()
-                                                                          if k != 'type'})
-            if set(fusion) != {'eta', 'normalize', 'sync'}:
-                raise ValueError(f'MultiExpertClsHead: evidential fusion takes eta, normalize and sync, got '
-                                 f'{sorted(fusion)}')
-            check_fusion(fusion['eta'], fusion['normalize'])
-            self.fusion = fusion
+            if not isinstance(fusion, dict) or fusion.get('type') not in FUSIONS or router is not None:
+                raise ValueError(f"MultiExpertClsHead: fusion must be None, dict(type='evidential', ...) or "
+                                 f"dict(type='weighted', weights=...), and is not combined with a router; got "
+                                 f'fusion={fusion!r}, router={router!r}')
+            if fusion['type'] == 'weighted':
+                if set(fusion) - {'type', 'weights'}:
+                    raise ValueError(f"MultiExpertClsHead: fusion type 'weighted' takes only weights, got "
+                                     f'{sorted(fusion)}')
+                self.expert_weights = load_expert_weights(fusion.get('weights'), num_experts)
+            else:
+                self.fusion = self._evidential_fusion(fusion)
+
+    @staticmethod
+    def _evidential_fusion(fusion: dict) -> dict:
+        """TLC's fusion settings with the defaults filled in, checked."""
+        fusion = dict(dict(eta=0.2, normalize='batch', sync=True), **{k: v for k, v in fusion.items() if k != 'type'})
+        if set(fusion) != {'eta', 'normalize', 'sync'}:
+            raise ValueError(f'MultiExpertClsHead: evidential fusion takes eta, normalize and sync, got '
+                             f'{sorted(fusion)}')
+        check_fusion(fusion['eta'], fusion['normalize'])
+        return fusion
 
     def expert_features(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """The pooled features of every expert, shape (N, K, D)."""
@@ -161,7 +238,7 @@ class MultiExpertClsHead(ClsHead):
         if self.fusion is not None:
             return evidential_fusion(logits, **self.fusion)[0], logits.new_full(logits.shape[:1], self.num_experts)
         if self.router is None:
-            return logits.mean(dim=1), logits.new_full(logits.shape[:1], self.num_experts)
+            return self.combine(logits), logits.new_full(logits.shape[:1], self.num_experts)
         total, used = logits[:, 0], logits.new_ones(logits.size(0))
         active = torch.ones_like(used, dtype=torch.bool)
         for k in range(1, self.num_experts):
@@ -170,9 +247,16 @@ class MultiExpertClsHead(ClsHead):
             used = used + active
         return total / used[:, None], used
 
+    def combine(self, logits: torch.Tensor) -> torch.Tensor:
+        """The experts' logits (N, K, C) combined without a router or evidential fusion: the mean, or
+        ``sum_k a_k z_k`` with the ``expert_weights`` ``a`` (SADE)."""
+        if self.expert_weights is None:
+            return logits.mean(dim=1)
+        return torch.einsum('k,nkc->nc', self.expert_weights.to(logits.dtype), logits)
+
     def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """Prediction logits, shape (N, C): the mean over all experts, TLC's evidential fusion, or the mean over the
-        routed experts with a router."""
+        """Prediction logits, shape (N, C): the mean over all experts (or SADE's weighted sum), TLC's evidential
+        fusion, or the mean over the routed experts with a router."""
         return self.route(feats)[0]
 
     def predict(self, feats: Tuple[torch.Tensor],
@@ -217,7 +301,7 @@ class MultiExpertClsHead(ClsHead):
             return self.router_loss(feats, target)
         expert_logits = self.forward_experts(feats)
         if self.fusion is None:
-            prediction = expert_logits.mean(dim=1)
+            prediction = self.combine(expert_logits)
         else:
             with torch.no_grad():
                 prediction = evidential_fusion(expert_logits, **self.fusion)[0]

@@ -5,7 +5,7 @@ Classes are grouped by their *training* image count ``n`` (:func:`ltmm.core.spli
 classifier-balancing's ``shot_acc`` (Kang et al., ICLR 2020) and RIDE / SADE. Each group's accuracy is the mean of its
 classes' accuracies; ``all`` is the mean over all evaluated classes (on a balanced test set, top-1 accuracy).
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -68,3 +68,9 @@ class ShotAccuracy(BaseMetric):
         export_per_class(self.plot_dir, RECORDS['accuracy'].file, per_class, self.stats.image_count, self.groups,
                          self.stats.classes, 'top-1 accuracy (%)', 'shot', metrics)
         return metrics
+
+
+def shot_accuracy_cfg(evaluator: Union[None, dict, Sequence[dict]]) -> Optional[dict]:
+    """The ``ShotAccuracy`` entry of an evaluator config (a metric dict or a list of them), or None."""
+    metrics = [evaluator] if isinstance(evaluator, dict) else list(evaluator or [])
+    return next((dict(m) for m in metrics if isinstance(m, dict) and m.get('type') == 'ShotAccuracy'), None)
