@@ -35,6 +35,8 @@ Methods (``--methods``; all by default):
   rsg           LDAM-DRW + RSG after LeNet's first conv stage (configs/rsg)
   glmc          GLMC: MixUp/CutMix of instance and re-balanced pairs, cumulative re-weighted head, SimSiam
                 consistency (configs/glmc)
+  sade          SADE, 3 experts (forward-LT, uniform, backward-LT) on a ResNet-32, the mean of the experts
+                (configs/sade)
   tlc           TLC, 3 evidential experts on a ResNet-32 (stem shared), evidential fusion, TLC loss (configs/tlc)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
@@ -88,11 +90,13 @@ METHODS = {
     'ccsam': ('CC-SAM (both stages)', 'configs/ccsam/ccsam_lenet_1xb32_digits-lt_10e.py', 'stage2'),
     'rsg': ('LDAM-DRW-RSG', 'configs/rsg/rsg_lenet_1xb32_digits-lt_30e.py', 'train'),
     'glmc': ('GLMC', 'configs/glmc/glmc_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'sade': ('SADE (3 experts, ResNet-32)', 'configs/sade/sade_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'tlc': ('TLC (3 experts, ResNet-32)', 'configs/tlc/tlc_resnet32_1xb32_digits-lt_30e.py', 'train'),
 }
 STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
-BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32'}
+BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32',
+             'sade': 'ce-resnet32'}
 
 
 def parse_args() -> argparse.Namespace:
