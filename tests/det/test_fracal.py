@@ -660,3 +660,75 @@ def test_lt_shapes_demo_trains_and_tests_calibrated(det_workspace: Path, tmp_pat
         plain = torch.cat([p['pred_instances']['scores'] for p in preds['plain']])
         calibrated = torch.cat([p['pred_instances']['scores'] for p in preds[name]])
         assert calibrated.numel() and not (calibrated.numel() == plain.numel() and torch.allclose(calibrated, plain))
+
+
+def test_an_mmdet_config_is_calibrated_by_a_child_config(tmp_path):
+    """The README's overlay on mmdet's own Seesaw LVIS config (C+2 logits, a softmax-type activation): the bbox head
+    builds with mmdet's arguments and scores RoIs with the calibrated Seesaw probabilities."""
+    from mmengine.registry import DefaultScope
+
+    child = tmp_path / 'seesaw_fracal.py'
+    child.write_text(
+        "_base_ = 'mmdet::seesaw_loss/mask-rcnn_r50_fpn_seesaw-loss-normed-mask_sample1e-3-ms-2x_lvis-v1.py'\n"
+        "custom_imports = dict(imports=['ltmm.det'], allow_failed_imports=False)\n"
+        "model = dict(roi_head=dict(bbox_head=dict(type='CalibratedBBoxHead', calibration=dict(\n"
+        "    type='FRACALCalibration', class_stats='stats.json', fractal_dims='dims.json'))),\n"
+        "    test_cfg=dict(rcnn=dict(nms=dict(iou_threshold=0.3), mask_thr_binary=0.4)))\n")
+    cfg = Config.fromfile(str(child))
+    head_cfg = cfg.model.roi_head.bbox_head
+    assert head_cfg.loss_cls.type == 'SeesawLoss' and head_cfg.cls_predictor_cfg.type == 'NormedLinear'
+    made_up = lvis_fractal(1203)
+    head_cfg.calibration.class_stats = {k: v for k, v in made_up.items() if k != 'fractal_dimension'}
+    head_cfg.calibration.fractal_dims = made_up
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        head = MODELS.build(head_cfg).eval()
+    assert type(head).__name__ == 'CalibratedShared2FCBBoxHead' and head.fc_cls.out_features == 1205
+    feats = torch.randn(5, 256, 7, 7, generator=torch.Generator().manual_seed(0))
+    rois = torch.tensor([[0, 10.0, 10, 60, 80]] * 5)
+    with torch.no_grad():
+        cls_score, bbox_pred = head(feats)
+        result = head.predict_by_feat((rois,), (cls_score,), (bbox_pred,), [dict(img_shape=(100, 100))])[0]
+        q = head.loss_cls.get_activation(cls_score).double()
+    weighted = q * torch.exp(head.calibration.softmax_shift.double())
+    close(result.scores, weighted / weighted.sum(dim=1, keepdim=True), rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_cascade_rcnn_calibrates_its_last_stage(monkeypatch, tmp_path):
+    """A Cascade R-CNN with its last stage's bbox head calibrated: the calibration scores the logits averaged over the
+    three stages, the earlier stages keep theirs, and the detections differ from the un-calibrated model's."""
+    from mmdet.testing import demo_mm_inputs
+    from mmengine.registry import DefaultScope
+
+    child = tmp_path / 'cascade.py'
+    child.write_text("_base_ = 'mmdet::_base_/models/cascade-mask-rcnn_r50_fpn.py'\n")
+    cfg = Config.fromfile(str(child))
+    cfg.model.backbone.init_cfg = None
+    cfg.model.test_cfg.rpn.max_per_img = 20
+    counts = [1 + 7 * i for i in range(80)]
+    calibrated = copy.deepcopy(cfg.model)
+    calibrated.roi_head.bbox_head[2].type = 'CalibratedBBoxHead'
+    calibrated.roi_head.bbox_head[2].calibration = dict(
+        type='FRACALCalibration', mode='norcal', gamma=0.5,
+        class_stats=dict(num_images=600, image_count=counts, instance_count=counts))
+    packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, 128, 160)], num_items=[3], num_classes=80, with_mask=True)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        plain_model = MODELS.build(cfg.model).eval()
+        model = MODELS.build(calibrated).eval()
+    model.load_state_dict(plain_model.state_dict(), strict=True)
+    heads = model.roi_head.bbox_head
+    assert [type(h).__name__ for h in heads] == ['Shared2FCBBoxHead'] * 2 + ['CalibratedShared2FCBBoxHead']
+    seen, stage_logits = [], []
+    forward = type(heads[2].calibration).forward
+    monkeypatch.setattr(type(heads[2].calibration), 'forward',
+                        lambda self, z, loss=None: seen.append(z) or forward(self, z, loss))
+    for head in heads:
+        head.register_forward_hook(lambda m, i, out: stage_logits.append(out[0]))
+    with torch.no_grad():
+        data = model.data_preprocessor(packed, False)
+        result = model(**data, mode='predict')[0]
+        plain = plain_model(**plain_model.data_preprocessor(packed, False), mode='predict')[0]
+    assert len(seen) == 1 and len(stage_logits) == 3
+    close(seen[0], sum(stage_logits) / 3, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(result.pred_instances.scores, plain.pred_instances.scores)
