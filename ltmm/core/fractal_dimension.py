@@ -7,15 +7,15 @@ computes it in ``stat_files/get_statistics.py`` (normalised boxes) and ``stat_fi
 (``--variant box_dim``, ``--dims 64``):
 
 - a box ``[x, y, w, h]`` of an image ``W x H`` has the centre ``cx = x / W + (w / W) / 2`` and
-  ``cy = y / H + (h / H) / 2`` (get_statistics.py l.31-36, calculate_fractality.py l.42-43);
+  ``cy = y / H + (h / H) / 2`` (get_statistics.py l.28-43, calculate_fractality.py l.42-43);
 - for every grid size ``d = 1 .. max_grid``, ``N_c(d)`` is the number of the ``d x d`` cells
   ``[i s, (i + 1) s) x [j s, (j + 1) s)``, ``s = 1 / d``, that hold a centre of ``c`` (l.49-66; a centre outside
   ``[0, 1)`` lies in no cell);
 - ``D_c`` is the slope of the least-squares line ``ln N_c(d) = D_c ln d + A`` over the grid sizes with
-  ``n_c >= d^2``, ``n_c`` the number of boxes of ``c`` (l.86-96; ``scipy.optimize.curve_fit`` of a line);
+  ``n_c >= d^2``, ``n_c`` the number of boxes of ``c`` (l.86-101; ``scipy.optimize.curve_fit`` of a line);
 - ``D_c = 1`` when ``n_c < 4`` or when the slope is below 1 (l.90-100). So ``D_c`` lies in ``[1, 2]`` in practice.
 
-Deviations from the official scripts, none of which changes a value beyond float rounding:
+Deviations from the official scripts (no computed dimension changes beyond float rounding):
 - computed in memory from the annotation json; the official scripts pass the normalised boxes through a CSV file;
 - each cell is found with one sorted search over the official cell edges ``i * (1 / d)`` (the same float64 edges,
   so a centre on an edge falls in the same cell) instead of a mask per cell: ``O(d_max N log N)`` instead of

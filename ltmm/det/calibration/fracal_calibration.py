@@ -144,6 +144,8 @@ class FRACALCalibration(nn.Module):
             calibration, and is chosen per model).
 
     Raises:
+        FileNotFoundError: a statistics file that does not exist (the message names it and, for the fractal
+            dimensions, the command that writes it).
         ValueError: an unknown mode, a missing or unused argument of the mode, statistics of another label space, a
             class without training images, or fractal dimensions counted from other annotations.
     """
