@@ -1,0 +1,4 @@
+# mask-rcnn_r50_fpn_fracal_sample1e-3-ms-2x_lvis-v0.5 with ResNet-101 (the model of
+# ../lvis/mask-rcnn_r101_fpn_ce_sample1e-3-ms-2x_lvis-v0.5.py, tested with FRACAL).
+_base_ = './mask-rcnn_r50_fpn_fracal_sample1e-3-ms-2x_lvis-v0.5.py'
+model = dict(backbone=dict(depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
