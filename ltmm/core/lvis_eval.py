@@ -103,14 +103,16 @@ def evaluate_lvis(gt: GtLike, results: ResultsLike, iou_type: str = 'bbox',
 
 def run_lvis_eval(gt: GtLike, results: ResultsLike, iou_type: str = 'bbox',
                   img_ids: Optional[Sequence[int]] = None, max_dets: int = 300,
-                  log: Optional[Callable[[str], None]] = None) -> LVISEvalOutput:
+                  log: Optional[Callable[[str], None]] = None, gt_name: Optional[str] = None) -> LVISEvalOutput:
     """:func:`evaluate_lvis`, also returning the precision / recall arrays and per-category information; ``log``
-    receives a line at the end of each stage (loading, matching, accumulating)."""
+    receives a line at the end of each stage (loading, matching, accumulating). ``gt_name`` names the ground truth
+    in error messages (default: its path, or 'ground truth' for a loaded dict)."""
     if iou_type not in ('bbox', 'segm'):
         raise ValueError(f"iou_type must be 'bbox' or 'segm', got {iou_type!r}")
     log = log or (lambda message: None)
-    g = _GroundTruth(_load_json(gt, 'ground truth'), str(gt) if isinstance(gt, (str, os.PathLike)) else 'ground truth',
-                     img_ids)
+    if gt_name is None:
+        gt_name = str(gt) if isinstance(gt, (str, os.PathLike)) else 'ground truth'
+    g = _GroundTruth(load_json(gt, 'ground truth'), gt_name, img_ids)
     log(f'ground truth: {len(g.img_ids)} images, {g.num_cats} categories, {len(g.key)} objects')
     if isinstance(results, (str, os.PathLike)):
         source, columns = str(results), read_result_columns(results, iou_type)
@@ -128,7 +130,9 @@ def run_lvis_eval(gt: GtLike, results: ResultsLike, iou_type: str = 'bbox',
                           g.img_ids.tolist())
 
 
-def _load_json(obj: Any, what: str) -> Any:
+def load_json(obj: Any, what: str) -> Any:
+    """``obj`` parsed when it is a path (a FileNotFoundError naming ``what`` and the path when it is missing), else
+    ``obj`` itself."""
     if isinstance(obj, (str, os.PathLike)):
         if not os.path.isfile(obj):
             raise FileNotFoundError(f'{what}: no such file {str(obj)!r}')

@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-from .lvis_eval import LVISEvalOutput, run_lvis_eval
+from .lvis_eval import LVISEvalOutput, load_json, run_lvis_eval
 from .per_class import save_per_class
 
 ROWS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf')
@@ -62,8 +62,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     start = time.perf_counter()
     results: Dict[str, Dict[str, float]] = {}
     try:
+        gt = load_json(args.gt, 'ground truth')  # parsed once for every iou type
         for iou in args.iou:
-            out = run_lvis_eval(args.gt, args.results, iou, max_dets=args.max_dets, log=log)
+            out = run_lvis_eval(gt, args.results, iou, max_dets=args.max_dets, log=log, gt_name=args.gt)
             results[iou] = out.summary
             if args.per_class:
                 log(f'per-class {iou} AP written to '

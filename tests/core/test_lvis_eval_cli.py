@@ -44,6 +44,22 @@ def test_table_metrics_and_per_class_files(files, capsys):
     assert (tmp_path / 'per_class.bbox.json').is_file()
 
 
+def test_ground_truth_is_parsed_once_for_both_iou_types(files, monkeypatch, capsys):
+    import ltmm.core.lvis_eval as lvis_eval
+
+    tmp_path, gt, _ = files
+    parsed = []
+    real_load = lvis_eval.json.load
+    monkeypatch.setattr(lvis_eval.json, 'load', lambda f, **kw: parsed.append(f.name) or real_load(f, **kw))
+    assert main([str(tmp_path / 'gt.json'), str(tmp_path / 'dets.json'), '--iou', 'bbox', 'segm']) == 0
+    assert parsed == [str(tmp_path / 'gt.json')]
+    # errors in the ground truth still name its file
+    gt['annotations'][0]['category_id'] = 77
+    (tmp_path / 'gt.json').write_text(json.dumps(gt))
+    assert main([str(tmp_path / 'gt.json'), str(tmp_path / 'dets.json')]) == 2
+    assert f"{tmp_path / 'gt.json'}: annotation" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize('change, message', [
     (lambda gt, dets: None, 'no such file'),
     (lambda gt, dets: dets.append(dict(dets[0], image_id=999)), 'is for image id 999, which is not in the ground'),
