@@ -5,7 +5,7 @@ background count, all-background and empty batches, fp16 / bf16 inputs under a l
 (no state), and the test-time scores through the bbox head's ``get_activation``."""
 import json
 import math
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
 import pytest
 import torch
@@ -14,6 +14,7 @@ from mmdet.registry import MODELS
 import ltmm.det  # noqa: F401  (registers the modules)
 from ltmm.det.losses.ecm_loss import ecm_margins
 
+from .loss_checks import check_bf16_autocast, check_loss_scaled_low_precision, close, loss_and_grad, ref_loss_and_grad
 from .test_losses import build_head, head_inputs, head_loss_inputs, predict_scores
 
 # instance counts differ from the image counts: ECM must read the instance counts
@@ -58,24 +59,6 @@ def official_ecm(cls_score: torch.Tensor, labels: Sequence[int], counts: Sequenc
     return (loss_cls * cls_weight).sum() / B
 
 
-def loss_and_grad(module, z: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    z = z.detach().clone().requires_grad_()
-    loss = module(z, labels)
-    loss.backward()
-    return loss.detach(), z.grad
-
-
-def ref_loss_and_grad(z: torch.Tensor, *args) -> Tuple[torch.Tensor, torch.Tensor]:
-    z64 = z.detach().double().requires_grad_()
-    loss = official_ecm(z64, *args)
-    loss.backward()
-    return loss.detach(), z64.grad
-
-
-def close(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 2e-6, atol: float = 1e-7) -> None:
-    torch.testing.assert_close(actual.double(), expected.double(), rtol=rtol, atol=atol)
-
-
 BG = len(INSTANCES)
 
 
@@ -86,7 +69,7 @@ def test_value_and_gradient_vs_official(labels: List[int], scale: float):
     gen = torch.Generator().manual_seed(int(scale * 10) + len(labels))
     z = torch.randn(len(labels), BG + 1, generator=gen) * scale  # NormedLinear(tau=20) keeps |s| around <= 20
     loss, grad = loss_and_grad(ecm(), z, torch.tensor(labels))
-    ref_loss, ref_grad = ref_loss_and_grad(z, labels, INSTANCES)
+    ref_loss, ref_grad = ref_loss_and_grad(official_ecm, z, labels, INSTANCES)
     close(loss, ref_loss, rtol=1e-5)
     close(grad, ref_grad, rtol=1e-5, atol=1e-7)
     # loss_weight scales value and gradient
@@ -165,7 +148,7 @@ def test_background_only_batch():
     labels = torch.full((6,), BG)
     z = torch.randn(6, BG + 1, generator=torch.Generator().manual_seed(1)) * 4
     loss, grad = loss_and_grad(ecm(), z, labels)
-    ref = ref_loss_and_grad(z, labels.tolist(), INSTANCES)
+    ref = ref_loss_and_grad(official_ecm, z, labels.tolist(), INSTANCES)
     close(loss, ref[0], rtol=1e-5)
     close(grad, ref[1], rtol=1e-5)
     assert (grad[:, :BG] > 0).all() and (grad[:, BG] < 0).all(), 'classes pushed down, background up'
@@ -190,27 +173,11 @@ def test_low_precision_inputs_under_a_loss_scale(dtype):
     num_rois, scale = 512, 2.0 ** 14
     labels = torch.randint(0, BG + 1, (num_rois,), generator=gen)
     z_low = (torch.randn(num_rois, BG + 1, generator=gen) * 8).to(dtype)
-    z32 = z_low.float().requires_grad_()
-    ecm()(z32, labels).backward()
-    z_low.requires_grad_()
-    loss = ecm()(z_low, labels)
-    assert loss.dtype == torch.float32 and torch.isfinite(loss)
-    (loss * scale).backward()
-    assert z_low.grad.dtype == dtype and torch.isfinite(z_low.grad).all()
-    eps = 2 ** -10 if dtype == torch.float16 else 2 ** -7
-    torch.testing.assert_close(z_low.grad.float() / scale, z32.grad, rtol=eps, atol=1e-6 / scale)
+    check_loss_scaled_low_precision(ecm, z_low, labels, scale)
 
 
 def test_bf16_autocast():
-    fc = torch.nn.Linear(8, BG + 1)
-    labels = torch.tensor([0, 1, 2, 5, 5, 4])
-    with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
-        logits = fc(torch.randn(6, 8, generator=torch.Generator().manual_seed(6)))
-        assert logits.dtype == torch.bfloat16
-        loss = ecm()(logits, labels)
-    assert loss.dtype == torch.float32 and torch.isfinite(loss)
-    loss.backward()
-    assert torch.isfinite(fc.weight.grad).all() and fc.weight.grad.abs().sum() > 0
+    check_bf16_autocast(ecm, BG + 1, torch.tensor([0, 1, 2, 5, 5, 4]))
 
 
 def test_errors_name_the_value():

@@ -17,6 +17,7 @@ import ltmm.det  # noqa: F401  (registers the modules, patches checkpoint loadin
 from ltmm.det.losses import gumbel_loss as gumbel_module
 
 from ..helpers import free_port, gloo_process_group
+from .loss_checks import check_bf16_autocast, check_loss_scaled_low_precision, close, loss_and_grad, ref_loss_and_grad
 from .test_losses import build_head, head_inputs, head_loss_inputs, predict_scores
 
 # 6 classes: f = image_count / 1000 = 0.5, 0.003, 0.1, 0.0, 0.009, 0.02; lambda_ 0.01 -> tail = classes 1, 3, 4
@@ -85,24 +86,6 @@ class CapturedUniforms:
         return full
 
 
-def loss_and_grad(module, z: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    z = z.detach().clone().requires_grad_()
-    loss = module(z, labels)
-    loss.backward()
-    return loss.detach(), z.grad
-
-
-def ref_loss_and_grad(z: torch.Tensor, *args, **kwargs) -> Tuple[torch.Tensor, torch.Tensor]:
-    z64 = z.detach().double().requires_grad_()
-    loss = official_gol(z64, *args, **kwargs)
-    loss.backward()
-    return loss.detach(), z64.grad
-
-
-def close(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 2e-6, atol: float = 1e-7) -> None:
-    torch.testing.assert_close(actual.double(), expected.double(), rtol=rtol, atol=atol)
-
-
 FREQ = [c / 1000 for c in COUNTS]
 BG = len(COUNTS)
 # labels -> the fraction r of tail classes among the foreground RoIs
@@ -124,7 +107,7 @@ def test_value_and_gradient_vs_official(case, scale, monkeypatch):
     uniforms = CapturedUniforms(monkeypatch)
     loss, grad = loss_and_grad(gol(), z, labels)
     assert len(uniforms.draws) == 1 and uniforms.draws[0].shape == (len(labels_list), sum(TAIL))
-    ref_loss, ref_grad = ref_loss_and_grad(z, labels_list, FREQ, LAMBDA, uniforms.grid(0))
+    ref_loss, ref_grad = ref_loss_and_grad(official_gol, z, labels_list, FREQ, LAMBDA, uniforms.grid(0))
     close(loss, ref_loss, rtol=1e-5)
     close(grad, ref_grad, rtol=1e-5, atol=1e-7)
     # the drop pattern of the background RoIs' tail negatives follows r (the clamp zeroes the rest)
@@ -302,7 +285,7 @@ def test_two_ranks_keep_their_own_ratio_and_draws(tmp_path):
         else:
             assert (res['grad'][bg_tail] == 0).all(), 'rank 1 (r = 0) drops every background tail negative'
             uniform = torch.full((labels.numel(), len(COUNTS)), 0.5, dtype=torch.float64)  # any U > 0 drops
-        ref_loss, ref_grad = ref_loss_and_grad(z, labels.tolist(), FREQ, LAMBDA, uniform)
+        ref_loss, ref_grad = ref_loss_and_grad(official_gol, z, labels.tolist(), FREQ, LAMBDA, uniform)
         close(res['loss'], ref_loss, rtol=1e-5)
         close(res['grad'], ref_grad, rtol=1e-5)
         assert int(res['state']['num_calls']) == 2
@@ -319,7 +302,7 @@ def test_background_only_batch_drops_nothing(monkeypatch):
     # every entry is a negative, all kept: sum of -ln(1 - G(clamp z)) / N
     zc = z.double().clamp(-4, 10)
     close(loss, (-torch.log(1 - torch.exp(-torch.exp(-zc)))).sum() / 5, rtol=1e-5)
-    ref = ref_loss_and_grad(z, labels.tolist(), FREQ, LAMBDA, uniforms.grid(0))
+    ref = ref_loss_and_grad(official_gol, z, labels.tolist(), FREQ, LAMBDA, uniforms.grid(0))
     close(loss, ref[0], rtol=1e-5)
     close(grad, ref[1], rtol=1e-5)
     assert torch.isfinite(grad).all() and (grad != 0).all()
@@ -342,27 +325,11 @@ def test_low_precision_inputs_under_a_loss_scale(dtype):
     labels[:3] = torch.tensor([0, 1, BG])
     z_low = (torch.randn(num_rois, len(COUNTS), generator=gen) * 3 - 2).to(dtype)
     z_low[0, 0] = 300.0 if dtype == torch.bfloat16 else 60000.0  # far beyond the clamp
-    z32 = z_low.float().requires_grad_()
-    gol()(z32, labels).backward()
-    z_low.requires_grad_()
-    loss = gol()(z_low, labels)
-    assert loss.dtype == torch.float32 and torch.isfinite(loss)
-    (loss * scale).backward()
-    assert z_low.grad.dtype == dtype and torch.isfinite(z_low.grad).all()
-    eps = 2 ** -10 if dtype == torch.float16 else 2 ** -7
-    torch.testing.assert_close(z_low.grad.float() / scale, z32.grad, rtol=eps, atol=1e-6 / scale)
+    check_loss_scaled_low_precision(gol, z_low, labels, scale)
 
 
 def test_bf16_autocast():
-    fc = torch.nn.Linear(8, len(COUNTS))
-    labels = torch.tensor([0, 1, 2, 6, 6, 4])
-    with torch.autocast(device_type='cpu', dtype=torch.bfloat16):
-        logits = fc(torch.randn(6, 8, generator=torch.Generator().manual_seed(6)))
-        assert logits.dtype == torch.bfloat16
-        loss = gol()(logits, labels)
-    assert loss.dtype == torch.float32 and torch.isfinite(loss)
-    loss.backward()
-    assert torch.isfinite(fc.weight.grad).all() and fc.weight.grad.abs().sum() > 0
+    check_bf16_autocast(gol, len(COUNTS), torch.tensor([0, 1, 2, 6, 6, 4]))
 
 
 def test_errors_name_the_value():
