@@ -6,20 +6,11 @@
 # (configs/test_time_iNaturalist_resnet50_sade.json, test_training_inat.py): the MoCo-v2 views with RandomResizedCrop
 # of scale 0.08-1, batch 128, SGD lr 0.2, weight decay 2e-4, 5 epochs; iNaturalist's test splits use the ratios 2
 # and 3 (tools/analysis/test_agnostic.py --ratios 2 3). tools/dist_train.sh THIS_CONFIG 4
-_base_ = ['./_base_/sade_resnet50.py', '../_base_/datasets/inat18.py', '../_base_/default_runtime_cls.py',
-          './_base_/sade_views_imagenet.py']
+_base_ = ['./_base_/sade_resnet50.py', '../_base_/datasets/inat18.py', '../_base_/schedules/ride_100e.py',
+          '../_base_/default_runtime_cls.py', './_base_/sade_views_imagenet.py']
 model = dict(head=dict(num_classes={{_base_.num_classes}}, loss=dict(class_stats={{_base_.class_stats}}, tau=1.0)))
 train_dataloader = dict(batch_size=128)
-max_epochs = 100
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.2, momentum=0.9, nesterov=True, weight_decay=2e-4))
-param_scheduler = [
-    # LinearLR over [begin, end) reaches end_factor at epoch end - 1: factors 0.2, 0.4, 0.6, 0.8, 1.0
-    dict(type='LinearLR', start_factor=0.2, end_factor=1.0, by_epoch=True, begin=0, end=5),
-    dict(type='MultiStepLR', milestones=[60, 80], gamma=0.1, by_epoch=True, begin=0, end=max_epochs),
-]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
-val_cfg = dict()
-test_cfg = dict()
+optim_wrapper = dict(optimizer=dict(lr=0.2))
 auto_scale_lr = dict(base_batch_size=512)
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=224, backend='pillow'),

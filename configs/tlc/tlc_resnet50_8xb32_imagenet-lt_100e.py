@@ -5,7 +5,8 @@
 # SGD nesterov lr 0.1 for batch 256, weight decay 2e-4, linear warm-up 5 epochs, x0.1 at 60 and x0.01 at 80,
 # 100 epochs. The official run is one GPU x 256; here 8 GPUs x 32 with the loss's engagement statistics and the
 # fusion taken over all ranks (sync=True), evaluation in 8 x 64 = the official 512. tools/dist_train.sh THIS_CONFIG 8
-_base_ = ['../_base_/models/resnet50_lt.py', '../_base_/datasets/imagenet_lt.py', '../_base_/default_runtime_cls.py']
+_base_ = ['../_base_/models/resnet50_lt.py', '../_base_/datasets/imagenet_lt.py', '../_base_/schedules/ride_100e.py',
+          '../_base_/default_runtime_cls.py']
 model = dict(
     # BatchNorm weights start at 1 in every block (the official init), not mmpretrain's zero-initialised residuals
     backbone=dict(type='RIDEResNet', num_experts=3, num_shared_stages=3, expert_widen_factor=1.0,
@@ -19,14 +20,3 @@ custom_hooks = [dict(type='LossEpochHook')]  # tells the loss the epoch (KL anne
 train_dataloader = dict(batch_size=32)
 val_dataloader = dict(batch_size=64)
 test_dataloader = dict(batch_size=64)
-max_epochs = 100
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9, nesterov=True, weight_decay=2e-4))
-param_scheduler = [
-    # LinearLR over [begin, end) reaches end_factor at epoch end - 1: factors 0.2, 0.4, 0.6, 0.8, 1.0
-    dict(type='LinearLR', start_factor=0.2, end_factor=1.0, by_epoch=True, begin=0, end=5),
-    dict(type='MultiStepLR', milestones=[60, 80], gamma=0.1, by_epoch=True, begin=0, end=max_epochs),
-]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=256)
