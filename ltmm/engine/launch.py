@@ -1,14 +1,17 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: the common command-line options, loading a config with
-them applied, and building the Runner (on CPU-only machines the distributed group runs on gloo)."""
+"""What ``tools/`` shares: the common command-line options, loading a config with them applied, building the Runner
+(on CPU-only machines the distributed group runs on gloo), and building a trained classifier from a config and a
+checkpoint for the analysis tools."""
 import argparse
+import copy
 import os
 import os.path as osp
 import warnings
+from typing import Optional
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.registry import RUNNERS, init_default_scope
+from mmengine.runner import Runner, load_checkpoint
 
 from ..core.compat import cpu_ddp_wrapper_cfg, init_distributed
 
@@ -54,3 +57,23 @@ def build_runner(cfg: Config) -> Runner:
     if cfg.launcher != 'none':
         cfg.model_wrapper_cfg = cpu_ddp_wrapper_cfg(cfg.get('model_wrapper_cfg'))
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+def model_config(cfg: Config, head: Optional[dict] = None) -> dict:
+    """``cfg.model`` with the top-level data preprocessor (as the Runner does) and ``head`` merged into its head."""
+    model = copy.deepcopy(cfg.model)
+    if cfg.get('data_preprocessor') is not None:
+        model.setdefault('data_preprocessor', copy.deepcopy(cfg.data_preprocessor))
+    if head:
+        model['head'] = dict(model['head'], **head)
+    return model
+
+
+def build_classifier(cfg: Config, checkpoint: str, device: str = 'cpu', head: Optional[dict] = None) -> torch.nn.Module:
+    """The model of ``cfg`` (with ``head`` overrides), its weights loaded from ``checkpoint``, in ``eval()`` mode."""
+    from mmpretrain.registry import MODELS
+
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    model = MODELS.build(model_config(cfg, head))
+    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    return model.to(device).eval()

@@ -24,11 +24,12 @@ from typing import Dict, Iterator, Optional, Tuple
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner
 from mmengine.runner.utils import set_random_seed
 from tqdm import tqdm
 
 from ..cls.losses.sade_loss import AggregationResult, learn_expert_weights
+from .launch import build_classifier, model_config
 
 AGGREGATION_KEYS = ('pipeline', 'batch_size', 'num_workers', 'epochs', 'min_weight', 'optimizer')
 
@@ -51,26 +52,6 @@ def aggregation_settings(cfg: Config) -> dict:
         raise ValueError(f'{cfg.filename}: test_time_aggregation takes {AGGREGATION_KEYS}; unknown {sorted(unknown)}, '
                          f'missing {sorted(missing)}')
     return settings
-
-
-def model_config(cfg: Config, head: Optional[dict] = None) -> dict:
-    """``cfg.model`` with the top-level data preprocessor (as the Runner does) and ``head`` merged into its head."""
-    model = copy.deepcopy(cfg.model)
-    if cfg.get('data_preprocessor') is not None:
-        model.setdefault('data_preprocessor', copy.deepcopy(cfg.data_preprocessor))
-    if head:
-        model['head'] = dict(model['head'], **head)
-    return model
-
-
-def build_classifier(cfg: Config, checkpoint: str, device: str = 'cpu', head: Optional[dict] = None) -> torch.nn.Module:
-    """The model of ``cfg`` (with ``head`` overrides), its weights loaded from ``checkpoint``, in ``eval()`` mode."""
-    from mmpretrain.registry import MODELS
-
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(model_config(cfg, head))
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
-    return model.to(device).eval()
 
 
 def view_preprocessor(cfg: Config, device: str = 'cpu') -> torch.nn.Module:

@@ -459,7 +459,7 @@ def test_lade_target_prior_from_a_split(cls_workspace, tmp_path, monkeypatch):
     target prior, so its prediction is argmax(f(x) + log pi_t)."""
     from mmengine.runner import Runner
 
-    from ltmm.engine.sade_aggregation import build_classifier
+    from ltmm.engine import build_classifier
 
     monkeypatch.chdir(cls_workspace)
     tool = load_tool()

@@ -12,7 +12,6 @@ printed and written to ``OUT_DIR/tau_sweep.csv`` with a plot ``OUT_DIR/tau_sweep
 a config that inherits CONFIG with ``TauNormClsHead(tau=best)``.
 """
 import argparse
-import copy
 import csv
 import os
 import os.path as osp
@@ -21,14 +20,13 @@ from typing import Dict, List, Sequence
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner
 from tqdm import tqdm
 
 from ltmm.cls.heads.tau_norm_cls_head import tau_norm_logits
 from ltmm.cls.metrics.shot_accuracy import ShotAccuracy
 from ltmm.core.splits import GROUPS
-from ltmm.engine import add_common_args, load_config
+from ltmm.engine import add_common_args, build_classifier, load_config
 
 KEYS = GROUPS['shot'][::-1] + ('all',)
 DEFAULT_TAUS = tuple(np.round(np.linspace(0.0, 2.0, 21), 6))  # classifier-balancing's grid
@@ -118,14 +116,7 @@ def sweep_checkpoint(cfg: Config, checkpoint: str, split: str = 'val', taus: Seq
     if evaluator_cfg.get('type') != 'ShotAccuracy' or 'class_stats' not in evaluator_cfg:
         raise ValueError(f'{cfg.filename}: {split}_evaluator must be a ShotAccuracy with class_stats, got '
                          f'{evaluator_cfg}')
-    from mmpretrain.registry import MODELS
-
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model_cfg = copy.deepcopy(cfg.model)
-    if cfg.get('data_preprocessor') is not None:  # as the Runner does: the top-level preprocessor feeds the model
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    model = MODELS.build(model_cfg).to(device).eval()
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    model = build_classifier(cfg, checkpoint, device)
     fc = getattr(model.head, 'fc', None)
     if not isinstance(fc, torch.nn.Linear):
         raise TypeError(f'tau_sweep needs a head with a linear classifier `fc` (LinearClsHead / TauNormClsHead), '

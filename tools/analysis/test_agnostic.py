@@ -43,8 +43,8 @@ from tqdm import tqdm
 from ltmm.cls.datasets.agnostic_lt import DEFAULT_RATIOS, agnostic_dataset_cfg, parse_split_name, split_names
 from ltmm.cls.heads.multi_expert_cls_head import save_expert_weights
 from ltmm.cls.metrics.shot_accuracy import ShotAccuracy, shot_accuracy_cfg
-from ltmm.engine import add_common_args, load_config
-from ltmm.engine.sade_aggregation import aggregate, aggregation_record, aggregation_settings, build_classifier
+from ltmm.engine import add_common_args, build_classifier, load_config
+from ltmm.engine.sade_aggregation import aggregate, aggregation_record, aggregation_settings
 
 ABSENT_CLASS_MASS = 1e-9  # the prior epsilon of LADE's PriorCELoss and SADE's log(prior + 1e-9)
 COLUMNS = (('top1', 'All'), ('many', 'Many'), ('medium', 'Medium'), ('few', 'Few'), ('all', 'mean per-class'))
