@@ -38,8 +38,12 @@ def test_every_folder_has_the_full_grid():
         if folder in RECIPES:
             assert combos == RECIPES[folder] and len(names) == len(combos), folder
             continue
-        expected = 32 if folder == 'rog' else 16  # rog: sigmoid CE and Seesaw recipes
+        # rog: sigmoid CE and Seesaw recipes; seesaw: mmdet's 4 normed-mask recipes (2x, LVIS v1) besides the grid
+        expected = {'rog': 32, 'seesaw': 20}.get(folder, 16)
         assert len(names) == expected and len(combos) == 16, folder
+    normed = {NAME.fullmatch(p.name).group('depth', 'sampler', 'sched', 'version')
+              for p in (REPO / 'configs' / 'seesaw').glob('mask-rcnn_r*_fpn_seesaw-loss-normed-mask_*_lvis-*.py')}
+    assert normed == {(d, s, '2x', 'v1') for d in ('50', '101') for s in ('random', 'sample1e-3')}
 
 
 @pytest.mark.slow
@@ -53,6 +57,11 @@ def test_lvis_config_matches_its_name(path: Path):
     if parts['tag'] == 'rog-seesaw':
         loss_type = 'SeesawLoss'
         assert mask_head.predictor_cfg.type == 'NormedConv2d'
+    if parts['tag'] == 'seesaw-loss-normed-mask':  # mmdet's normed-mask recipe: the plain config + this predictor
+        assert mask_head.predictor_cfg == dict(type='NormedConv2d', tempearture=20)
+        plain = Config.fromfile(str(path).replace('-normed-mask', ''))
+        plain.model.roi_head.mask_head.predictor_cfg = mask_head.predictor_cfg
+        assert plain.to_dict() == cfg.to_dict()
     assert bbox_head.type == head_type
     assert bbox_head.loss_cls.type == loss_type
     assert bbox_head.num_classes == mask_head.num_classes == num_classes
@@ -182,15 +191,17 @@ def test_lvis_recipe_trains_and_predicts_a_step_on_cpu(folder):
     assert 0 < scores.numel() <= 20 and (scores >= 1e-4).all() and (scores <= 1).all()
 
 
-DEMO_CONFIGS = sorted(p for folder in METHODS for p in (REPO / 'configs' / folder).glob('*_lt-shapes.py'))
+# every method folder's LT-Shapes configs, and the sigmoid CE baseline of the LT-Shapes detection benchmark
+DEMO_CONFIGS = sorted(p for folder in METHODS for p in (REPO / 'configs' / folder).glob('*_lt-shapes.py')) + [
+    REPO / 'configs/demo/mask-rcnn_r18-tiny_fpn_sigmoid-ce_lt-shapes.py']
 
 
 def test_every_loss_has_a_demo_config():
-    assert {p.parent.name for p in DEMO_CONFIGS} == set(METHODS) - {'lvis'}
+    assert {p.parent.name for p in DEMO_CONFIGS} == set(METHODS) - {'lvis'} | {'demo'}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('path', DEMO_CONFIGS, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize('path', DEMO_CONFIGS, ids=lambda p: p.stem)
 def test_demo_config_trains_on_cpu(path: Path, det_workspace: Path, tmp_path: Path):
     """Two iterations of the LT-Shapes demo detector with each loss through tools/train.py; the losses it logs are
     finite and the loss's own terms are there."""
@@ -206,6 +217,8 @@ def test_demo_config_trains_on_cpu(path: Path, det_workspace: Path, tmp_path: Pa
         expected |= {'acc_objectness', 'acc_classes', 'loss_cls'}
     if path.parent.name == 'rog':
         expected.add('loss_rank')
+    if 'normed-mask' in path.name or path.parent.name in ('gol', 'ecm'):
+        assert Config.fromfile(str(path)).model.roi_head.mask_head.predictor_cfg.type == 'NormedConv2d'
     for entry in logs:
         assert expected <= set(entry), sorted(entry)
         assert all(abs(entry[k]) < 1e4 for k in expected)
