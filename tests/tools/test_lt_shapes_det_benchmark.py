@@ -1,0 +1,42 @@
+"""tools/benchmarks/lt_shapes_det.py without training: its configs (seed, sampler, no validation), every method's
+config exists, and the table's baseline deltas."""
+import importlib.util
+
+import pytest
+
+from ..helpers import REPO
+
+_spec = importlib.util.spec_from_file_location('lt_shapes_det', REPO / 'tools/benchmarks/lt_shapes_det.py')
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+@pytest.mark.parametrize('name', sorted(bench.METHODS))
+def test_every_method_config_exists_and_names_its_baseline(name):
+    _, path, kind, baseline = bench.METHODS[name]
+    assert (REPO / path).is_file() and kind in ('train', 'test')
+    assert baseline in (None, 'ce', 'sigmoid-ce') and (baseline is None) == (name in ('ce', 'sigmoid-ce'))
+    assert kind == 'train' or baseline == 'ce'  # post-hoc methods calibrate the CE model
+
+
+def test_config_sets_seed_sampler_and_tests_once(tmp_path):
+    plain = bench.config(bench.METHODS['ce'][1], str(tmp_path), seed=3, sampler='random')
+    rfs = bench.config(bench.METHODS['ce'][1], str(tmp_path), seed=3, sampler='rfs', load_from='x.pth')
+    assert plain.randomness.seed == rfs.randomness.seed == 3 and rfs.load_from == 'x.pth'
+    assert plain.train_cfg.val_interval > plain.train_cfg.max_epochs == bench.MAX_EPOCHS
+    assert plain.train_dataloader.dataset.type == 'LTShapesDataset'
+    wrapped = rfs.train_dataloader.dataset
+    assert wrapped.type == 'ClassBalancedDataset' and wrapped.oversample_thr == bench.RFS_THRESHOLD
+    assert wrapped.dataset == plain.train_dataloader.dataset
+    assert plain.train_dataloader.num_workers == 0 and plain.work_dir == str(tmp_path)
+
+
+def test_summary_reports_mean_std_and_the_apr_change_against_the_baseline():
+    def run(ap, apr):
+        return {f'{iou}_{k}': (apr if k == 'APr' else ap) for iou in bench.IOU_TYPES for k in bench.KEYS}
+    results = {'rfs': {'ce': [run(0.3, 0.10), run(0.3, 0.12)], 'seesaw': [run(0.31, 0.15), run(0.33, 0.17)]}}
+    table = bench.summarise(results, [0, 1])
+    ce_row, seesaw_row = table.splitlines()[-2:]
+    assert ce_row.startswith('| Softmax CE | rfs | 30.0 +- 0.0 | 11.0 +- 1.0 |') and ce_row.endswith('|  |')
+    assert seesaw_row.startswith('| Seesaw | rfs | 32.0 +- 1.0 | 16.0 +- 1.0 |')
+    assert seesaw_row.endswith('| +5.0 (Softmax CE) |')

@@ -1,0 +1,226 @@
+"""Every ltmm detection method side by side on LT-Shapes, on the CPU, with and without repeat-factor sampling, over
+several seeds.
+
+    python tools/benchmarks/lt_shapes_det.py [--seeds 0 1 2] [--methods ce eql ...] [--samplers random rfs]
+                                             [--work-dir DIR] [--rerun]
+
+Trains the LT-Shapes demo detector (Mask R-CNN with a narrow ResNet-18 and a 64-channel FPN, 4 epochs, from
+scratch; configs/demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py) with each method's LT-Shapes config from ``configs/``
+and reports the LVIS metrics of the LT-Shapes val split (150 images, every class present), box and mask AP / APr /
+APc / APf, as mean +- std over the seeds, and the change of box APr against the baseline with the same sampler
+(softmax CE for the softmax losses, sigmoid CE for the sigmoid ones). LT-Shapes has 30 classes over 698 training
+images: 11 rare (<= 10 training images), 13 common, 6 frequent, as LVIS's r / c / f thresholds.
+
+Samplers (``--samplers``): ``random`` (the configs as they are) and ``rfs``, repeat-factor sampling
+(mmdet's ``ClassBalancedDataset``) with ``oversample_thr=0.15``: a class in fewer than 15 % of the training images
+(about 100 of 698, every rare and common class) is repeated, as ``1e-3`` (about 100 of LVIS v1's 99,388 annotated
+images) repeats LVIS's rare and common classes. The seed changes the training (weights, sampling, augmentation); the
+LT-Shapes data are always the same (generated with seed 0).
+
+Methods (``--methods``; all by default):
+  ce            softmax cross-entropy: the demo detector (configs/demo)
+  sigmoid-ce    sigmoid cross-entropy with an objectness column (configs/demo)
+  eql           Equalization Loss, lambda 0.15 (configs/eql)
+  eqlv2         Equalization Loss v2 (configs/eqlv2)
+  fed-loss      Federated loss, 10 sampled classes (configs/fed_loss)
+  rog           ROG: sigmoid CE + global ranking loss (configs/rog)
+  seesaw        Seesaw loss, NormedLinear classifier (configs/seesaw)
+  seesaw-nm     Seesaw loss with the NormedConv2d mask predictor (configs/seesaw)
+  gol           Gumbel optimised loss, NormedConv2d masks, NMS 0.3 (configs/gol)
+  ecm           Effective class-margin loss (configs/ecm)
+  norcal        NorCal, post-hoc on the CE model of the same seed and sampler (configs/norcal)
+  fracal        FRACAL, post-hoc on the CE model of the same seed and sampler, NMS 0.3, mask threshold 0.4
+                (configs/fracal)
+
+Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/lt_shapes_det``): the data, each run's work dir
+``<sampler>/seed<S>/<method>/`` (logs, checkpoint, per-class AP json + PNG, ``metrics.json``), ``results.json``
+(every run's metrics), ``results.md`` (the table) and ``per_class_best_vs_ce.png`` (per-class box AP of the method
+with the best mean box AP against CE, both averaged over the seeds). A run whose ``metrics.json`` exists is not
+repeated (so an interrupted benchmark continues where it stopped; one run takes about 5 minutes on 2 free cores)
+unless ``--rerun``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import time
+from typing import Any, Dict, List
+
+import numpy as np
+from mmengine.config import Config
+from tqdm import tqdm
+
+from ltmm.core.fractal_dimension import compute_fractal_dimensions
+from ltmm.core.per_class import find_record, load_per_class, plot_per_class_panels
+from ltmm.demo.lt_shapes import make_lt_shapes
+from ltmm.engine import build_runner
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ANN_DIR = osp.join('data', 'lt_shapes', 'annotations')
+RFS_THRESHOLD = 0.15
+MAX_EPOCHS = 4  # the demo detector's schedule: its last checkpoint is what the post-hoc methods calibrate
+IOU_TYPES = ('bbox', 'segm')
+KEYS = ('AP', 'APr', 'APc', 'APf')
+# name -> (label, config, kind, baseline): 'train' trains the config; 'test' tests it with the CE checkpoint of the
+# same seed and sampler
+METHODS = {
+    'ce': ('Softmax CE', 'configs/demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py', 'train', None),
+    'sigmoid-ce': ('Sigmoid CE', 'configs/demo/mask-rcnn_r18-tiny_fpn_sigmoid-ce_lt-shapes.py', 'train', None),
+    'eql': ('EQL', 'configs/eql/mask-rcnn_r18-tiny_fpn_eql_lt-shapes.py', 'train', 'sigmoid-ce'),
+    'eqlv2': ('EQLv2', 'configs/eqlv2/mask-rcnn_r18-tiny_fpn_eqlv2_lt-shapes.py', 'train', 'sigmoid-ce'),
+    'fed-loss': ('Federated loss', 'configs/fed_loss/mask-rcnn_r18-tiny_fpn_fed-loss_lt-shapes.py', 'train',
+                 'sigmoid-ce'),
+    'rog': ('ROG', 'configs/rog/mask-rcnn_r18-tiny_fpn_rog_lt-shapes.py', 'train', 'sigmoid-ce'),
+    'seesaw': ('Seesaw', 'configs/seesaw/mask-rcnn_r18-tiny_fpn_seesaw-loss_lt-shapes.py', 'train', 'ce'),
+    'seesaw-nm': ('Seesaw, normed mask', 'configs/seesaw/mask-rcnn_r18-tiny_fpn_seesaw-loss-normed-mask_lt-shapes.py',
+                  'train', 'ce'),
+    'gol': ('GOL', 'configs/gol/mask-rcnn_r18-tiny_fpn_gol_lt-shapes.py', 'train', 'sigmoid-ce'),
+    'ecm': ('ECM', 'configs/ecm/mask-rcnn_r18-tiny_fpn_ecm_lt-shapes.py', 'train', 'sigmoid-ce'),
+    'norcal': ('NorCal (CE model)', 'configs/norcal/mask-rcnn_r18-tiny_fpn_norcal_lt-shapes.py', 'test', 'ce'),
+    'fracal': ('FRACAL (CE model)', 'configs/fracal/mask-rcnn_r18-tiny_fpn_fracal_lt-shapes.py', 'test', 'ce'),
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
+    parser.add_argument('--samplers', nargs='+', choices=('random', 'rfs'), default=['random', 'rfs'])
+    parser.add_argument('--work-dir', default='work_dirs/benchmarks/lt_shapes_det')
+    parser.add_argument('--rerun', action='store_true', help='repeat runs whose metrics.json exists')
+    return parser.parse_args()
+
+
+def config(path: str, work_dir: str, seed: int, sampler: str, **options: Any) -> Config:
+    """A method config, quiet and single-process, with the given seed and sampler, tested once after training."""
+    cfg = Config.fromfile(osp.join(REPO, path))
+    overrides = {f'{split}_dataloader.{key}': value for split in ('train', 'val', 'test')
+                 for key, value in (('num_workers', 0), ('persistent_workers', False))}
+    overrides.update({'randomness.seed': seed, 'log_level': 'WARNING',
+                      'train_cfg.val_interval': MAX_EPOCHS + 1})  # no validation: one test after training
+    overrides.update(options)
+    cfg.merge_from_dict(overrides)
+    if sampler == 'rfs':
+        cfg.train_dataloader.dataset = dict(type='ClassBalancedDataset', oversample_thr=RFS_THRESHOLD,
+                                            dataset=cfg.train_dataloader.dataset)
+    cfg.launcher, cfg.work_dir = 'none', work_dir
+    return cfg
+
+
+def lvis_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
+    return {f'{iou}_{k}': float(metrics[f'lvis/{iou}_{k}']) for iou in IOU_TYPES for k in KEYS}
+
+
+def run_method(name: str, seed: int, sampler: str, work_dir: str, ce_ckpt: str) -> Dict[str, float]:
+    """Train and test (or, post-hoc methods, test the CE checkpoint of) one method for one seed and sampler."""
+    _, path, kind, _ = METHODS[name]
+    if kind == 'train':
+        runner = build_runner(config(path, work_dir, seed, sampler))
+        runner.train()
+        return lvis_metrics(runner.test())
+    if not osp.isfile(ce_ckpt):
+        raise RuntimeError(f'{name} needs the CE checkpoint of seed {seed}, sampler {sampler} ({ce_ckpt})')
+    return lvis_metrics(build_runner(config(path, work_dir, seed, sampler, load_from=ce_ckpt)).test())
+
+
+def summarise(results: Dict[str, Dict[str, List[Dict[str, float]]]], seeds: List[int]) -> str:
+    lines = [f'LT-Shapes val, LVIS metrics (AP x 100), mean +- std over seeds {seeds}', '',
+             '| method | sampler | box AP | box APr | box APc | box APf | mask AP | mask APr | mask APc | mask APf '
+             '| box APr vs baseline |', '|---|---|---|---|---|---|---|---|---|---|---|']
+    for sampler, by_method in results.items():
+        for name, runs in by_method.items():
+            cells = []
+            for key in (f'{iou}_{k}' for iou in IOU_TYPES for k in KEYS):
+                values = 100 * np.array([r[key] for r in runs])
+                cells.append(f'{values.mean():.1f} +- {values.std():.1f}')
+            baseline = METHODS[name][3]
+            delta = ''
+            if baseline in by_method:
+                change = np.mean([r['bbox_APr'] for r in runs]) - np.mean([r['bbox_APr'] for r in by_method[baseline]])
+                delta = f'{100 * change:+.1f} ({METHODS[baseline][0]})'
+            lines.append(f'| {METHODS[name][0]} | {sampler} | ' + ' | '.join(cells) + f' | {delta} |')
+    return '\n'.join(lines)
+
+
+def mean_per_class(work_dirs: List[str]) -> Dict[str, Any]:
+    """The per-class box AP record of several runs (one per seed), its values averaged over the runs."""
+    records = [load_per_class(find_record(d, 'bbox')) for d in work_dirs]
+    mean = dict(records[0])
+    mean['value'] = np.mean([r['value'] for r in records], axis=0).tolist()
+    return mean
+
+
+def plot_best_vs_ce(results: Dict[str, Dict[str, List[Dict[str, float]]]], out: str, seeds: List[int]) -> str:
+    """Per-class box AP of the (method, sampler) with the best mean box AP next to CE with the same sampler."""
+    candidates = [(np.mean([r['bbox_AP'] for r in runs]), sampler, name)
+                  for sampler, by_method in results.items() for name, runs in by_method.items()
+                  if name != 'ce' and 'ce' in by_method]
+    if not candidates:
+        return ''
+    _, sampler, best = max(candidates)
+    panels = []
+    for name in ('ce', best):
+        record = mean_per_class([osp.join(out, sampler, f'seed{s}', name) for s in seeds])
+        ap = 100 * np.mean([r['bbox_AP'] for r in results[sampler][name]])
+        panels.append(dict(values=record['value'], train_counts=record['train_count'], groups=record['group'],
+                           title=f'{METHODS[name][0]} ({sampler}), box AP {ap:.1f}, mean of {len(seeds)} seeds'))
+    return plot_per_class_panels(panels, osp.join(out, 'per_class_best_vs_ce.png'), record['metric'],
+                                 record.get('group_order', ()))
+
+
+def prepare_data() -> None:
+    """LT-Shapes and the fractal dimensions of its training boxes (FRACAL), generated once under the cwd."""
+    if not osp.isfile(osp.join(ANN_DIR, 'lt_shapes_train.json')):
+        make_lt_shapes(osp.join('data', 'lt_shapes'))
+    fractal = osp.join(ANN_DIR, 'lt_shapes_train_fractal_dim.json')
+    if not osp.isfile(fractal):
+        compute_fractal_dimensions(osp.join(ANN_DIR, 'lt_shapes_train.json')).save(fractal)
+
+
+def main() -> None:
+    args = parse_args()
+    # the CE runs come before the post-hoc methods that calibrate them
+    methods = [n for n in METHODS if n in args.methods or (n == 'ce' and any(
+        METHODS[m][2] == 'test' for m in args.methods))]
+    out = osp.abspath(args.work_dir)
+    os.makedirs(out, exist_ok=True)
+    os.chdir(out)  # the configs' relative data_root (data/lt_shapes/) resolves here
+    prepare_data()
+    results: Dict[str, Dict[str, List[Dict[str, float]]]] = {s: {n: [] for n in methods} for s in args.samplers}
+    start = time.time()
+    total = len(methods) * len(args.seeds) * len(args.samplers)
+    with tqdm(total=total, desc='LT-Shapes detection benchmark', unit='run') as bar:
+        for seed in args.seeds:  # every method and sampler of a seed before the next seed
+            for sampler in args.samplers:
+                for name in methods:
+                    bar.set_postfix_str(f'{sampler} seed {seed} {name}')
+                    work_dir = osp.join(out, sampler, f'seed{seed}', name)
+                    cached = osp.join(work_dir, 'metrics.json')
+                    if osp.isfile(cached) and not args.rerun:
+                        with open(cached, encoding='utf-8') as f:
+                            results[sampler][name].append(json.load(f))
+                    else:
+                        ce_ckpt = osp.join(out, sampler, f'seed{seed}', 'ce', f'epoch_{MAX_EPOCHS}.pth')
+                        results[sampler][name].append(run_method(name, seed, sampler, work_dir, ce_ckpt))
+                        with open(cached, 'w', encoding='utf-8') as f:
+                            json.dump(results[sampler][name][-1], f)
+                    bar.update()
+                    tqdm.write(f'{sampler} seed {seed} {name:>10}: ' + '  '.join(
+                        f'{k} {100 * results[sampler][name][-1][k]:5.1f}' for k in ('bbox_AP', 'bbox_APr',
+                                                                                   'segm_AP', 'segm_APr')))
+    for sampler in results:
+        for name in set(methods) - set(args.methods):
+            results[sampler].pop(name)
+    table = summarise(results, args.seeds)
+    print(f'\n{table}\n\n({time.time() - start:.0f} s for {total} runs)')
+    with open(osp.join(out, 'results.json'), 'w', encoding='utf-8') as f:
+        json.dump({'seeds': args.seeds, 'rfs_threshold': RFS_THRESHOLD, 'results': results}, f, indent=1)
+    with open(osp.join(out, 'results.md'), 'w', encoding='utf-8') as f:
+        f.write(table + '\n')
+    plot = plot_best_vs_ce(results, out, args.seeds)
+    print(f'written {osp.join(out, "results.md")}, results.json' + (f' and {plot}' if plot else ''))
+
+
+if __name__ == '__main__':
+    main()
