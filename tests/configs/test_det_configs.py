@@ -17,8 +17,9 @@ METHODS = {  # folder -> (loss type, bbox head type, classifier width - num_clas
     'seesaw': ('SeesawLoss', 'Shared2FCBBoxHead', 2),
     'gol': ('GumbelLoss', 'Shared2FCBBoxHead', 0),
     'ecm': ('ECMLoss', 'Shared2FCBBoxHead', 1),
+    'bags': ('BalancedGroupSoftmaxLoss', 'Shared2FCBBoxHead', 6),
 }
-NAME = re.compile(r'mask-rcnn_r(?P<depth>50|101)_fpn_(?P<tag>[a-z0-9-]+)_(?P<sampler>random|sample1e-3)-ms-'
+NAME = re.compile(r'mask-rcnn_r(?P<depth>50|101)_fpn_(?P<tag>[a-z0-9-]+)_(?P<sampler>random|sample1e-3)(?P<ms>-ms)?-'
                   r'(?P<sched>1x|2x)_lvis-(?P<version>v1|v0\.5)\.py')
 LVIS_CONFIGS = sorted(p for folder in METHODS for p in (REPO / 'configs' / folder).glob('mask-rcnn_r*_lvis-*.py'))
 VERSIONS = ('v1', 'v0.5')
@@ -26,6 +27,7 @@ VERSIONS = ('v1', 'v0.5')
 RECIPES = {
     'gol': {(d, 'sample1e-3', '2x', v) for d in ('50', '101') for v in VERSIONS},  # kostas1515/GOL configs/gol
     'ecm': {(d, 'sample1e-3', s, v) for d, s in (('50', '1x'), ('50', '2x'), ('101', '2x')) for v in VERSIONS},
+    'bags': {(d, 'random', '1x', v) for d in ('50', '101') for v in VERSIONS},  # stage 2 of gs_mask_rcnn_r50_fpn_1x
 }
 # ECM's 2x decays at epochs 20 and 22 (janghyuncho/ECM-Loss r50_ecm_2x.py), not mmdet's 16 and 22
 MILESTONES = {('ecm', '2x'): [20, 22]}
@@ -73,7 +75,8 @@ def test_lvis_config_matches_its_name(path: Path):
     if loss_type in ('EqualizationLoss', 'EqualizationLossV2'):  # official prior-probability bias init
         assert bbox_head.init_cfg[0] == dict(type='Normal', std=0.01, bias_prob=0.001, override=dict(name='fc_cls'))
     assert cfg.model.backbone.depth == int(parts['depth'])
-    assert cfg.model.test_cfg.rcnn.score_thr == 0.0001 and cfg.model.test_cfg.rcnn.max_per_img == 300
+    score_thr = 0.001 if path.parent.name == 'bags' else 0.0001  # BAGS official: 1e-3
+    assert cfg.model.test_cfg.rcnn.score_thr == score_thr and cfg.model.test_cfg.rcnn.max_per_img == 300
 
     dataset = cfg.train_dataloader.dataset
     if parts['sampler'] == 'sample1e-3':
@@ -83,6 +86,11 @@ def test_lvis_config_matches_its_name(path: Path):
         assert dataset.type != 'ClassBalancedDataset'
     assert dataset.type == ('LVISV1Dataset' if parts['version'] == 'v1' else 'LVISV05Dataset')
     assert dataset.ann_file.endswith(f'lvis_{parts["version"]}_train.json')
+    resize = [t for t in dataset.pipeline if 'Resize' in t.type]
+    if parts['ms']:
+        assert [t.type for t in resize] == ['RandomChoiceResize'] and len(resize[0].scales) == 6
+    else:
+        assert [(t.type, t.scale) for t in resize] == [('Resize', (1333, 800))]
     assert cfg.val_evaluator.type == 'FastLVISMetric'
     assert cfg.val_evaluator.ann_file.endswith(f'lvis_{parts["version"]}_val.json')
 
@@ -95,7 +103,7 @@ def test_lvis_config_matches_its_name(path: Path):
 
 
 def check_official_recipe(folder: str, cfg: Config, version: str) -> None:
-    """The settings of GOL's and ECM's official recipes besides the loss; mmdet's test NMS 0.5 elsewhere."""
+    """The settings of GOL's, ECM's and BAGS's official recipes besides the loss; mmdet's test NMS 0.5 elsewhere."""
     bbox_head, mask_head = cfg.model.roi_head.bbox_head, cfg.model.roi_head.mask_head
     warmup = cfg.param_scheduler[0]
     assert cfg.model.test_cfg.rcnn.nms.iou_threshold == (0.3 if folder == 'gol' else 0.5)
@@ -114,6 +122,18 @@ def check_official_recipe(folder: str, cfg: Config, version: str) -> None:
         assert cfg.train_dataloader.batch_size == 2 and cfg.auto_scale_lr.base_batch_size == 16
         assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == ('LinearLR', 1e-4, 10000, False)
         assert cfg.optim_wrapper.clip_grad == dict(max_norm=5, norm_type=2)
+    if folder == 'bags':  # FishYuLi/BalancedGroupSoftmax gs_mask_rcnn_r50_fpn_1x_lvis.py: 8 GPUs x 2 images
+        loss = bbox_head.loss_cls
+        assert (loss.bin_edges, loss.others_sample_ratio) == ((10, 100, 1000), 8.0)
+        assert 'cls_predictor_cfg' not in bbox_head and 'predictor_cfg' not in mask_head
+        assert cfg.train_dataloader.batch_size == 2 and cfg.auto_scale_lr.base_batch_size == 16
+        assert cfg.optim_wrapper.optimizer.lr == 0.01 and cfg.optim_wrapper.clip_grad == dict(max_norm=35, norm_type=2)
+        assert (warmup.type, warmup.start_factor, warmup.end, warmup.by_epoch) == ('LinearLR', 1 / 3, 500, False)
+        assert cfg.custom_hooks == [dict(type='FreezeAllButHook', trainable=('roi_head.bbox_head.fc_cls',))]
+        assert cfg.model_wrapper_cfg.find_unused_parameters
+        depth = cfg.model.backbone.depth
+        assert cfg.load_from == f'work_dirs/mask-rcnn_r{depth}_fpn_ce_random-ms-1x_lvis-{version}/epoch_12.pth'
+        assert (REPO / 'configs/lvis' / f'{Path(cfg.load_from).parent.name}.py').is_file()
 
 
 @pytest.mark.slow
@@ -151,8 +171,9 @@ def made_up_lvis_stats() -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize('folder', sorted(RECIPES))
 def test_lvis_recipe_trains_and_predicts_a_step_on_cpu(folder):
-    """The R50 LVIS v1 Mask R-CNN of GOL's and ECM's recipes (1,203 classes, their classifier, init, mask predictor
-    and test NMS) builds, initialises (without the ImageNet weights), takes a training step and predicts on CPU."""
+    """The R50 LVIS v1 Mask R-CNN of GOL's, ECM's and BAGS's recipes (1,203 classes, their classifier, init, mask
+    predictor and test NMS) builds, initialises (without the ImageNet weights), takes a training step and predicts on
+    CPU."""
     import torch
     from mmdet.registry import MODELS
     from mmdet.testing import demo_mm_inputs
@@ -174,7 +195,8 @@ def test_lvis_recipe_trains_and_predicts_a_step_on_cpu(folder):
         bbox_head = model.roi_head.bbox_head
         if folder == 'gol':
             assert (bbox_head.fc_cls.weight == 0.001).all() and (bbox_head.fc_cls.bias == -2).all()
-        assert type(model.roi_head.mask_head.conv_logits).__name__ == 'NormedConv2d'
+        predictor = 'Conv2d' if folder == 'bags' else 'NormedConv2d'
+        assert type(model.roi_head.mask_head.conv_logits).__name__ == predictor
         packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, 128, 160)], num_items=[3], num_classes=1203,
                                 with_mask=True)
         data = model.data_preprocessor(packed, True)
@@ -209,7 +231,7 @@ def test_demo_config_trains_on_cpu(path: Path, det_workspace: Path, tmp_path: Pa
     run(tool('train.py', str(path), '--work-dir', str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
              'train_dataloader.dataset.indices=8', 'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
              'train_dataloader.persistent_workers=False', 'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None',
-             'default_hooks.logger.interval=1'), cwd=det_workspace)
+             'default_hooks.logger.interval=1', 'load_from=None'), cwd=det_workspace)  # BAGS: no stage 1 here
     logs = [json.loads(line) for line in next(work_dir.glob('*/vis_data/scalars.json')).read_text().splitlines()]
     assert len(logs) == 2
     expected = {'loss', 'loss_bbox', 'loss_mask'}

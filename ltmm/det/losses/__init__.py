@@ -1,5 +1,6 @@
-"""Detection classification losses on the bbox-head contract base (EQL, EQLv2, Federated, GOL, ECM, sigmoid CE), and
-ROG's ranking loss."""
+"""Detection classification losses on the bbox-head contract base (EQL, EQLv2, Federated, GOL, ECM, BAGS, sigmoid CE),
+and ROG's ranking loss."""
+from .balanced_group_softmax_loss import BalancedGroupSoftmaxLoss
 from .bbox_head_contract import BBoxHeadContractLoss
 from .ecm_loss import ECMLoss
 from .equalization_loss import EqualizationLoss
@@ -9,5 +10,5 @@ from .gumbel_loss import GumbelLoss
 from .rog_ranking_loss import ROGRankingLoss
 from .sigmoid_ce_loss import SigmoidCELoss
 
-__all__ = ['BBoxHeadContractLoss', 'ECMLoss', 'EqualizationLoss', 'EqualizationLossV2', 'FederatedLoss', 'GumbelLoss',
-           'ROGRankingLoss', 'SigmoidCELoss']
+__all__ = ['BalancedGroupSoftmaxLoss', 'BBoxHeadContractLoss', 'ECMLoss', 'EqualizationLoss', 'EqualizationLossV2',
+           'FederatedLoss', 'GumbelLoss', 'ROGRankingLoss', 'SigmoidCELoss']

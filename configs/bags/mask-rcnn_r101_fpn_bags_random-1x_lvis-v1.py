@@ -1,0 +1,5 @@
+# mask-rcnn_r50_fpn_bags_random-1x_lvis-v1 with ResNet-101, on the R101 baseline
+# (../lvis/mask-rcnn_r101_fpn_ce_random-ms-1x_lvis-v1.py).
+_base_ = './mask-rcnn_r50_fpn_bags_random-1x_lvis-v1.py'
+model = dict(backbone=dict(depth=101, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
+load_from = 'work_dirs/mask-rcnn_r101_fpn_ce_random-ms-1x_lvis-v1/epoch_12.pth'
