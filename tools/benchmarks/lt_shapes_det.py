@@ -28,6 +28,8 @@ Methods (``--methods``; all by default):
   seesaw-nm     Seesaw loss with the NormedConv2d mask predictor (configs/seesaw)
   gol           Gumbel optimised loss, NormedConv2d masks, NMS 0.3 (configs/gol)
   ecm           Effective class-margin loss (configs/ecm)
+  bags          BAGS stage 2: the CE model of the same seed and sampler, its classifier re-trained with the
+                balanced group softmax, everything else frozen (configs/bags)
   norcal        NorCal, post-hoc on the CE model of the same seed and sampler (configs/norcal)
   fracal        FRACAL, post-hoc on the CE model of the same seed and sampler, NMS 0.3, mask threshold 0.4
                 (configs/fracal)
@@ -61,8 +63,8 @@ RFS_THRESHOLD = 0.15
 MAX_EPOCHS = 4  # the demo detector's schedule: its last checkpoint is what the post-hoc methods calibrate
 IOU_TYPES = ('bbox', 'segm')
 KEYS = ('AP', 'APr', 'APc', 'APf')
-# name -> (label, config, kind, baseline): 'train' trains the config; 'test' tests it with the CE checkpoint of the
-# same seed and sampler
+# name -> (label, config, kind, baseline): 'train' trains the config; 'stage2' trains it from the CE checkpoint of the
+# same seed and sampler; 'test' tests it with that checkpoint
 METHODS = {
     'ce': ('Softmax CE', 'configs/demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py', 'train', None),
     'sigmoid-ce': ('Sigmoid CE', 'configs/demo/mask-rcnn_r18-tiny_fpn_sigmoid-ce_lt-shapes.py', 'train', None),
@@ -76,6 +78,7 @@ METHODS = {
                   'train', 'ce'),
     'gol': ('GOL', 'configs/gol/mask-rcnn_r18-tiny_fpn_gol_lt-shapes.py', 'train', 'sigmoid-ce'),
     'ecm': ('ECM', 'configs/ecm/mask-rcnn_r18-tiny_fpn_ecm_lt-shapes.py', 'train', 'sigmoid-ce'),
+    'bags': ('BAGS (CE model, stage 2)', 'configs/bags/mask-rcnn_r18-tiny_fpn_bags_lt-shapes.py', 'stage2', 'ce'),
     'norcal': ('NorCal (CE model)', 'configs/norcal/mask-rcnn_r18-tiny_fpn_norcal_lt-shapes.py', 'test', 'ce'),
     'fracal': ('FRACAL (CE model)', 'configs/fracal/mask-rcnn_r18-tiny_fpn_fracal_lt-shapes.py', 'test', 'ce'),
 }
@@ -113,7 +116,8 @@ def lvis_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
 
 
 def run_method(name: str, seed: int, sampler: str, work_dir: str, ce_ckpt: str) -> Dict[str, float]:
-    """Train and test (or, post-hoc methods, test the CE checkpoint of) one method for one seed and sampler."""
+    """Train and test one method for one seed and sampler (stage 2 and post-hoc methods start from the CE checkpoint
+    of the same seed and sampler)."""
     _, path, kind, _ = METHODS[name]
     if kind == 'train':
         runner = build_runner(config(path, work_dir, seed, sampler))
@@ -121,7 +125,10 @@ def run_method(name: str, seed: int, sampler: str, work_dir: str, ce_ckpt: str) 
         return lvis_metrics(runner.test())
     if not osp.isfile(ce_ckpt):
         raise RuntimeError(f'{name} needs the CE checkpoint of seed {seed}, sampler {sampler} ({ce_ckpt})')
-    return lvis_metrics(build_runner(config(path, work_dir, seed, sampler, load_from=ce_ckpt)).test())
+    runner = build_runner(config(path, work_dir, seed, sampler, load_from=ce_ckpt))
+    if kind == 'stage2':
+        runner.train()
+    return lvis_metrics(runner.test())
 
 
 def summarise(results: Dict[str, Dict[str, List[Dict[str, float]]]], seeds: List[int]) -> str:
@@ -180,9 +187,9 @@ def prepare_data() -> None:
 
 def main() -> None:
     args = parse_args()
-    # the CE runs come before the post-hoc methods that calibrate them
+    # the CE runs come before the stage-2 and post-hoc methods that start from them
     methods = [n for n in METHODS if n in args.methods or (n == 'ce' and any(
-        METHODS[m][2] == 'test' for m in args.methods))]
+        METHODS[m][2] != 'train' for m in args.methods))]
     out = osp.abspath(args.work_dir)
     os.makedirs(out, exist_ok=True)
     os.chdir(out)  # the configs' relative data_root (data/lt_shapes/) resolves here
