@@ -18,6 +18,7 @@ from .softmax_focal_loss import SoftmaxFocalLoss
 from .tlc_loss import TLCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
-__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'ClassBalancedLoss', 'ClassificationLoss',
-           'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'ResLTLoss',
-           'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss', 'WeightedSoftmaxLoss']
+__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'ClassBalancedLoss',
+           'ClassificationLoss', 'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss',
+           'LogitAdjustedLoss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss',
+           'WeightedSoftmaxLoss']
