@@ -3,6 +3,7 @@ ImageNet-LT and iNaturalist tau lists (negative, zero and positive priors), a tw
 (soft targets equal the official Combiner.mixup loss; the config's batch augment is the official mixup), the
 test-time lambda / known test prior against the official adjusted_model_wrapper, no state through a checkpoint,
 errors, the Digits-LT CPU smoke and a 2-process gloo training of the Digits-LT config (tools/dist_train.sh)."""
+import importlib.util
 import math
 import re
 
@@ -304,6 +305,48 @@ def test_no_state_in_checkpoints_so_the_test_setting_can_change():
     torch.testing.assert_close(restored.loss_module(logits, target), head.loss_module(logits, target))
     log_prior = torch.log(torch.tensor(COUNTS).float() / sum(COUNTS) + 1e-9)
     torch.testing.assert_close(restored(feats), head(feats) + 0.25 * log_prior)
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('test_agnostic_tool', REPO / 'tools/analysis/test_agnostic.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_test_agnostic_target_prior_is_the_official_test_all(cls_workspace, tmp_path, monkeypatch):
+    """tools/analysis/test_agnostic.py --target-prior on a BalPoE config: each split's class counts become
+    model.head.loss.test_prior, so the prediction is argmax(mean_k z_k + log pi_t), the official test_all_cifar.py
+    --posthoc_bias_correction."""
+    from mmengine.runner import Runner
+
+    from ltmm.cls.datasets.agnostic_lt import agnostic_dataset_cfg
+    from ltmm.engine import build_classifier
+
+    monkeypatch.chdir(cls_workspace)
+    tool = load_tool()
+    cfg = Config.fromfile(DIGITS)
+    cfg.test_dataloader.num_workers, cfg.test_dataloader.persistent_workers = 0, False
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    ckpt = tmp_path / 'balpoe.pth'
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    record = tool.test_agnostic(cfg, str(ckpt), ['backward5'], target_prior=True, out_dir=str(tmp_path))['backward5']
+    counts = np.array(record['class_counts'])
+    assert counts.min() > 0 and counts.max() > counts.min()
+    split = agnostic_dataset_cfg(cfg.test_dataloader.dataset, 'backward5', cfg.test_evaluator.class_stats)
+    loader = Runner.build_dataloader(dict(cfg.test_dataloader, dataset=split))
+    plain = build_classifier(cfg, str(ckpt))
+    correct = total = 0
+    with torch.no_grad():
+        for data in loader:
+            data = plain.data_preprocessor(data, False)
+            feats = plain.extract_feat(data['inputs'])
+            logits = official_prediction(plain.head.forward_experts(feats), counts.tolist())
+            correct += int((logits.argmax(dim=1) == torch.cat([s.gt_label for s in data['data_samples']])).sum())
+            total += logits.size(0)
+    assert total == record['num_images'] == counts.sum()
+    assert record['metrics']['top1'] == pytest.approx(100.0 * correct / total)
 
 
 # ----------------------------------------------------------------------------------------- Digits-LT on CPU
