@@ -22,6 +22,13 @@ Prediction (``utils/util.py`` ``adjusted_model_wrapper``, ``test.py``): the mean
 plus the logit adjustment of a test-time target (:func:`balpoe_prediction_bias`): the official
 ``--posthoc_bias_correction`` adds ``log`` of a known test prior to every expert before the mean (``test_prior``);
 ``test_tau`` moves the ensemble's own prior exponent to that of a chosen test lambda.
+
+Deviations from the official code: ``test_tau`` is an addition (the official code evaluates its trained
+``mean(tau)`` only; default None keeps that). Under DDP each rank draws its own mixup lambda and permutation
+(mmpretrain's ``Mixup``), where the official ``nn.DataParallel`` draws one for the whole batch: the same distribution
+of mixed pairs, not bit-identical. The training accuracy under mixup is not logged (the official logs
+``lambda acc(y_a) + (1 - lambda) acc(y_b)``). The unused ``cutmix`` / ``mix_logits`` / ``target_model`` paths of
+``Combiner`` are not ported.
 """
 from typing import Optional, Sequence, Union
 
@@ -141,8 +148,10 @@ class BalPoELoss(ClassificationLoss):
             official ``log(prior + 1e-9)``.
         num_classes: ``C``, checked against ``class_stats`` when given (``MultiExpertClsHead`` fills it in).
         tau_list: one tau (the paper's lambda) per expert; its length is the number of experts. Default (0, 1, 2)
-            (``BSExpertLoss(tau_list=(0, 1, 2))``, ``configs/mixup/*/config_cifar100_ir100_bs-experts.json``); the
-            ImageNet-LT configs use (0, 1.25, 2.5), the iNaturalist 2018 ones (-1, 1, 3).
+            (``BSExpertLoss.__init__``'s default, ``model/loss.py`` line 14, and the CIFAR configs'
+            ``"tau_list": [0, 1.0, 2.0]``, ``configs/mixup/*/config_cifar100_ir100_bs-experts.json``); the
+            ImageNet-LT configs use (0, 1.25, 2.5), the iNaturalist 2018 ones (-1, 1, 3). The epsilon 1e-9 is
+            ``BSExpertLoss``'s ``eps`` default (line 14), fixed here as in every official config.
         test_tau: test-time lambda of the prediction (:func:`balpoe_prediction_bias`). Default None (the official
             plain mean of the raw expert logits).
         test_prior: a known test class distribution for the prediction, the official ``--posthoc_bias_correction``
