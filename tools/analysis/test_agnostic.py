@@ -17,7 +17,10 @@ with ``{split}``, e.g. the official ``data/imagenet/ImageNet_LT/ImageNet_LT_{spl
   ``tools/test.py`` would; without it the experts are combined as the config says (the mean for SADE).
 - ``--target-prior`` (LADE, PC Softmax: ``LogitAdjustedClsHead``): the test class distribution is known, so each
   split's class frequencies become ``model.head.target_prior`` (a class absent from the split gets the mass 1e-9
-  of the whole split, LADE's and SADE's prior epsilon, instead of a refused zero).
+  of the whole split, LADE's and SADE's prior epsilon, instead of a refused zero). BalPoE configs (``BalPoELoss``):
+  each split's class counts become ``model.head.loss.test_prior``, the official ``test_all_*.py
+  --posthoc_bias_correction`` (``log`` of the split's prior added to the experts' mean; an absent class gets
+  ``-inf``, as the official).
 
 Per split: ``All`` is the top-1 accuracy over the split's images (the official test-agnostic "All", which weighs
 classes by their test frequency), ``Many`` / ``Medium`` / ``Few`` the mean per-class accuracy of each training-count
@@ -60,7 +63,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--aggregate', action='store_true',
                         help="SADE: learn the expert weights on each split's unlabelled images first")
     parser.add_argument('--target-prior', action='store_true',
-                        help="LADE / PC Softmax: set model.head.target_prior to each split's class distribution")
+                        help="LADE / PC Softmax: set model.head.target_prior (BalPoE: model.head.loss.test_prior) to "
+                             "each split's class distribution")
     parser.add_argument('--split-files', help='read each split from this annotation file pattern with {split}')
     parser.add_argument('--out-dir', help='default: work_dirs/test_agnostic/<config name>')
     parser.add_argument('--seed', type=int, default=0, help='seed of the aggregation views (default: 0)')
@@ -74,6 +78,17 @@ def head_accepts(cfg: Config, argument: str) -> bool:
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     head_type = cfg.model.head.get('type')
     cls = MODELS.get(head_type) if isinstance(head_type, str) else head_type
+    return cls is not None and argument in inspect.signature(cls).parameters
+
+
+def loss_accepts(cfg: Config, argument: str) -> bool:
+    """Whether the config's head loss takes ``argument`` (e.g. BalPoELoss's ``test_prior``)."""
+    from mmpretrain.registry import MODELS
+
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    loss = cfg.model.head.get('loss')
+    loss_type = loss.get('type') if isinstance(loss, dict) else None
+    cls = MODELS.get(loss_type) if isinstance(loss_type, str) else loss_type
     return cls is not None and argument in inspect.signature(cls).parameters
 
 
@@ -100,9 +115,11 @@ def test_agnostic(cfg: Config, checkpoint: str, splits: Sequence[str], aggregate
     if shot is None or 'class_stats' not in shot:
         raise ValueError(f'{cfg.filename}: the test evaluator needs a ShotAccuracy with class_stats (the training '
                          'counts rank the classes and group them into many / medium / few)')
-    if target_prior and not head_accepts(cfg, 'target_prior'):
+    head_prior = target_prior and head_accepts(cfg, 'target_prior')
+    if target_prior and not head_prior and not loss_accepts(cfg, 'test_prior'):
         raise ValueError(f'--target-prior needs a head with a target_prior argument (LogitAdjustedClsHead, the LADE '
-                         f'configs), got {cfg.model.head.get("type")}')
+                         f'configs) or a loss with a test_prior argument (BalPoELoss), got '
+                         f'{cfg.model.head.get("type")} with {cfg.model.head.get("loss", {}).get("type")}')
     if aggregate_weights:
         aggregation_settings(cfg)
         if not head_accepts(cfg, 'fusion'):
@@ -124,8 +141,10 @@ def test_agnostic(cfg: Config, checkpoint: str, splits: Sequence[str], aggregate
         record = dict(split=split, distribution=distribution, imbalance_ratio=ratio, num_images=int(len(labels)),
                       class_counts=counts.tolist())
         head = {}
-        if target_prior:
+        if head_prior:
             head['target_prior'] = split_target_prior(counts)
+        elif target_prior:
+            head['loss'] = dict(cfg.model.head.loss, test_prior=counts.tolist())
         if aggregate_weights:
             result = aggregate(cfg, checkpoint, dataset, device, seed, model=neutral, desc=split)
             weights_file = save_expert_weights(

@@ -1,4 +1,5 @@
-"""Multi-expert classifier head (RIDE; TLC's evidential fusion; SADE's weighted aggregation)."""
+"""Multi-expert classifier head (RIDE; TLC's evidential fusion; SADE's weighted aggregation; BalPoE's mixup
+targets and test-time bias)."""
 import json
 import os
 import os.path as osp
@@ -139,6 +140,13 @@ class MultiExpertClsHead(ClsHead):
     non-persistent buffer, not part of checkpoints: a trained model is tested under any weights file with
     ``--cfg-options model.head.fusion.weights=PATH``. Not combined with ``router``.
 
+    Soft targets and a prediction bias (BalPoE, ``BalPoELoss``, Sanchez Aimar et al., CVPR 2023): a loss whose
+    ``soft_labels`` attribute is True receives the mixed targets of mmpretrain's batch augments (mixup ``gt_score``,
+    shape (N, C)); the others, and the router, need hard labels. Without a router or evidential fusion, a loss
+    holding a ``prediction_bias`` buffer (C,) has it added to the combined logits at prediction time (not to the
+    training accuracy): BalPoE's test-time lambda / known test prior (``model.head.loss.test_tau``,
+    ``model.head.loss.test_prior``).
+
     Args:
         num_classes: number of classes ``C``.
         in_channels: feature dimension ``D`` of one expert (48 for RIDE's CIFAR ResNet-32, 1536 for its reduced
@@ -238,7 +246,11 @@ class MultiExpertClsHead(ClsHead):
         if self.fusion is not None:
             return evidential_fusion(logits, **self.fusion)[0], logits.new_full(logits.shape[:1], self.num_experts)
         if self.router is None:
-            return self.combine(logits), logits.new_full(logits.shape[:1], self.num_experts)
+            prediction = self.combine(logits)
+            bias = getattr(self.loss_module, 'prediction_bias', None)
+            if bias is not None:
+                prediction = prediction + bias.to(prediction.dtype)
+            return prediction, logits.new_full(logits.shape[:1], self.num_experts)
         total, used = logits[:, 0], logits.new_ones(logits.size(0))
         active = torch.ones_like(used, dtype=torch.bool)
         for k in range(1, self.num_experts):
@@ -294,9 +306,17 @@ class MultiExpertClsHead(ClsHead):
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         if 'gt_score' in data_samples[0]:
-            raise ValueError('MultiExpertClsHead needs hard labels; batch augmentations that produce soft targets '
-                             '(mixup / cutmix gt_score) are not supported by its losses')
-        target = torch.cat([sample.gt_label for sample in data_samples])
+            if not getattr(self.loss_module, 'soft_labels', False) or self.router is not None:
+                raise ValueError(f'MultiExpertClsHead with {type(self.loss_module).__name__}'
+                                 f'{" and a router" if self.router is not None else ""} needs hard labels; batch '
+                                 'augmentations that produce soft targets (mixup / cutmix gt_score) need a loss '
+                                 'that takes them (e.g. BalPoELoss)')
+            if self.cal_acc:
+                raise ValueError('MultiExpertClsHead: cal_acc is pointless with mixed (soft) targets; set '
+                                 'cal_acc=False')
+            target = torch.stack([sample.gt_score for sample in data_samples])
+        else:
+            target = torch.cat([sample.gt_label for sample in data_samples])
         if self.router is not None:
             return self.router_loss(feats, target)
         expert_logits = self.forward_experts(feats)

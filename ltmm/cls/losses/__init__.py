@@ -2,6 +2,7 @@
 from .area_loss import AREAHook, AREALoss
 from .balanced_bce_loss import BalancedBCELoss
 from .balanced_softmax_loss import BalancedSoftmaxLoss
+from .balpoe_loss import BalPoELoss
 from .base import ClassificationLoss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
@@ -17,6 +18,7 @@ from .softmax_focal_loss import SoftmaxFocalLoss
 from .tlc_loss import TLCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
-__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
-           'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'ResLTLoss',
-           'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss', 'WeightedSoftmaxLoss']
+__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'ClassBalancedLoss',
+           'ClassificationLoss', 'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss',
+           'LogitAdjustedLoss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss',
+           'WeightedSoftmaxLoss']
