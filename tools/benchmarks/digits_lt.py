@@ -38,6 +38,8 @@ Methods (``--methods``; all by default):
   sade          SADE, 3 experts (forward-LT, uniform, backward-LT) on a ResNet-32, the mean of the experts
                 (configs/sade)
   tlc           TLC, 3 evidential experts on a ResNet-32 (stem shared), evidential fusion, TLC loss (configs/tlc)
+  balpoe        BalPoE, 3 logit-adjusted experts (tau 0, 1, 2) on a ResNet-32 + mixup 0.4, the mean of the experts
+                (configs/balpoe)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -92,11 +94,12 @@ METHODS = {
     'glmc': ('GLMC', 'configs/glmc/glmc_lenet_1xb32_digits-lt_30e.py', 'train'),
     'sade': ('SADE (3 experts, ResNet-32)', 'configs/sade/sade_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'tlc': ('TLC (3 experts, ResNet-32)', 'configs/tlc/tlc_resnet32_1xb32_digits-lt_30e.py', 'train'),
+    'balpoe': ('BalPoE (3 experts, ResNet-32)', 'configs/balpoe/balpoe_resnet32_1xb32_digits-lt_30e.py', 'train'),
 }
 STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
 BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32',
-             'sade': 'ce-resnet32'}
+             'sade': 'ce-resnet32', 'balpoe': 'ce-resnet32'}
 
 
 def parse_args() -> argparse.Namespace:
