@@ -2,7 +2,8 @@
 
 Alexandridis et al., "Adaptive Parametric Activation", ECCV 2024. Official code: kostas1515/AGLU@ed45253,
 ``mmdetection_v3.2/mmdet/models/backbones/se_resnet.py`` (``SE_ResNet(use_gumbel=True)``, ``SE_Block``,
-``Bottleneck``), configs ``mmdetection_v3.2/configs/activations/mask_rcnn_r{50,101}_fpn_8x2_sample1e-3_mstrain_lvis_2x.py``.
+``Bottleneck``), configs
+``mmdetection_v3.2/configs/activations/mask_rcnn_r{50,101}_fpn_8x2_sample1e-3_mstrain_lvis_2x.py``.
 The activations themselves are :mod:`ltmm.core.aglu`.
 """
 from typing import Optional
