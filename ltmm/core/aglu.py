@@ -35,11 +35,13 @@ def apa(x: Tensor, lambda_: Tensor, kappa: Tensor, min_lambda: float = MIN_LAMBD
     """``(1 + lambda exp(-kappa x)) ** (-1 / lambda)`` elementwise, with ``lambda`` clamped at ``min_lambda`` (its
     gradient is 0 below, as the official ``torch.clamp``).
 
-    ``lambda_`` and ``kappa`` broadcast against ``x``. The computation runs in float32 and the result has ``x``'s
-    dtype: in float16 / bfloat16 ``d/d lambda`` holds ``1 / lambda^2`` (1e8 at the clamp), which overflows float16.
+    ``lambda_`` and ``kappa`` broadcast against ``x``. The computation runs in float32 (float64 for float64 input) and
+    the result has ``x``'s dtype: in float16 / bfloat16 ``d/d lambda`` holds ``1 / lambda^2`` (1e8 at the clamp), which
+    overflows float16.
     """
-    lam = lambda_.float().clamp(min=min_lambda)
-    return torch.exp(F.logsigmoid(kappa.float() * x.float() - torch.log(lam)) / lam).to(x.dtype)
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    lam = lambda_.to(dtype).clamp(min=min_lambda)
+    return torch.exp(F.logsigmoid(kappa.to(dtype) * x.to(dtype) - torch.log(lam)) / lam).to(x.dtype)
 
 
 class _AdaptiveActivation(nn.Module):
