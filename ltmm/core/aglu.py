@@ -90,6 +90,7 @@ class APA(_AdaptiveActivation):
         lambda_init: lambda ~ U(low, high). Default (0, 1) (se_resnet.py ``Unified``, ``torch.nn.init.uniform_``).
         kappa_init: kappa ~ U(low, high). Default (-1, 0) (se_resnet.py ``Unified``: a negative kappa).
         min_lambda: lambda's clamp in the forward pass. Default 1e-4 (official).
+        inplace: ignored (mmcv's ``ConvModule`` passes ``inplace=True`` to activations it does not know).
 
     Deviations from the official code: ``log_sigmoid`` instead of ``Softplus(beta=-1, threshold=20)`` (the same
     function; the official linear branch for arguments below -20 differs by < 2.1e-9 before the division by lambda)
@@ -98,7 +99,8 @@ class APA(_AdaptiveActivation):
     """
 
     def __init__(self, num_parameters: int = 1, lambda_init: Sequence[float] = (0.0, 1.0),
-                 kappa_init: Sequence[float] = (-1.0, 0.0), min_lambda: float = MIN_LAMBDA) -> None:
+                 kappa_init: Sequence[float] = (-1.0, 0.0), min_lambda: float = MIN_LAMBDA,
+                 inplace: bool = False) -> None:
         super().__init__(num_parameters, lambda_init, kappa_init, min_lambda)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -109,7 +111,7 @@ class APA(_AdaptiveActivation):
 class AGLU(_AdaptiveActivation):
     """Adaptive Generalised Linear Unit ``x APA(x)`` (see the module docstring): the official SE-ResNet's ReLUs
     (``UniRect``). ``inplace`` is accepted and ignored, so ``act_cfg=dict(type='AGLU', inplace=True)`` replaces
-    ``dict(type='ReLU', inplace=True)``.
+    ``dict(type='ReLU', inplace=True)`` (and mmcv's ``ConvModule``, which adds ``inplace=True``, builds it).
 
     Args:
         num_parameters: 1 (default and official) or the number of channels (dim 1), as :class:`APA`.

@@ -165,7 +165,7 @@ def test_bad_arguments_name_the_value(kwargs, message):
 @pytest.mark.parametrize('scope', ['mmdet', 'mmpretrain'])
 def test_build_activation_layer_under_either_default_scope(scope):
     """``act_cfg=dict(type='AGLU')`` builds through mmcv's build_activation_layer in mmdet and mmpretrain configs."""
-    from mmcv.cnn import build_activation_layer
+    from mmcv.cnn import ConvModule, build_activation_layer
     from mmengine.registry import DefaultScope
 
     import ltmm.engine  # noqa: F401  (registers every installed task package)
@@ -173,4 +173,8 @@ def test_build_activation_layer_under_either_default_scope(scope):
     with DefaultScope.overwrite_default_scope(scope):
         aglu = build_activation_layer(dict(type='AGLU', inplace=True))
         gate = build_activation_layer(dict(type='APA', num_parameters=4))
+        conv = ConvModule(3, 4, 3, norm_cfg=dict(type='BN'), act_cfg=dict(type='AGLU'))  # adds inplace=True
+        gated = ConvModule(3, 4, 1, act_cfg=dict(type='APA'))
     assert type(aglu) is AGLU and type(gate) is APA and gate.lambda_param.shape == (4,)
+    assert type(conv.activate) is AGLU and type(gated.activate) is APA
+    assert conv(torch.randn(2, 3, 5, 5)).shape == (2, 4, 3, 3)
