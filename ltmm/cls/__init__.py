@@ -9,4 +9,5 @@ from ..core.compat import patch_checkpoint_loading  # noqa: E402
 
 patch_checkpoint_loading()
 
+from ..core import aglu  # noqa: E402,F401  (registers APA and AGLU)
 from . import backbones, classifiers, datasets, heads, hooks, losses, metrics, samplers, schedulers  # noqa: E402,F401

@@ -21,8 +21,8 @@ FRAMEWORKS = ('mmpretrain', 'mmdet')
 TASKS: Dict[str, tuple] = {
     'cls': ('mmpretrain', 'long-tailed classification: losses, heads, backbones, datasets, samplers, metrics, hooks'),
     'multilabel': ('mmpretrain', 'multi-label long tail: Distribution-Balanced loss, VOC-LT / COCO-MLT, split mAP'),
-    'det': ('mmdet', 'long-tailed detection: EQL, EQLv2, Federated, ROG, GOL, ECM, BAGS, FRACAL / NorCal, LT-Shapes, '
-                     'the fast LVIS metric'),
+    'det': ('mmdet', 'long-tailed detection: EQL, EQLv2, Federated, ROG, GOL, ECM, BAGS, FRACAL / NorCal, APA / AGLU, '
+                     'LT-Shapes, the fast LVIS metric'),
 }
 
 

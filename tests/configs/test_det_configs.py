@@ -18,6 +18,7 @@ METHODS = {  # folder -> (loss type, bbox head type, classifier width - num_clas
     'gol': ('GumbelLoss', 'Shared2FCBBoxHead', 0),
     'ecm': ('ECMLoss', 'Shared2FCBBoxHead', 1),
     'bags': ('BalancedGroupSoftmaxLoss', 'Shared2FCBBoxHead', 6),
+    'aglu': ('GumbelLoss', 'Shared2FCBBoxHead', 0),  # APA / AGLU: GOL's classifier on the SE-ResNet-AGLU backbone
 }
 NAME = re.compile(r'mask-rcnn_r(?P<depth>50|101)_fpn_(?P<tag>[a-z0-9-]+)_(?P<sampler>random|sample1e-3)(?P<ms>-ms)?-'
                   r'(?P<sched>1x|2x)_lvis-(?P<version>v1|v0\.5)\.py')
@@ -28,6 +29,7 @@ RECIPES = {
     'gol': {(d, 'sample1e-3', '2x', v) for d in ('50', '101') for v in VERSIONS},  # kostas1515/GOL configs/gol
     'ecm': {(d, 'sample1e-3', s, v) for d, s in (('50', '1x'), ('50', '2x'), ('101', '2x')) for v in VERSIONS},
     'bags': {(d, 'random', '1x', v) for d in ('50', '101') for v in VERSIONS},  # stage 2 of gs_mask_rcnn_r50_fpn_1x
+    'aglu': {(d, 'sample1e-3', '2x', 'v1') for d in ('50', '101')},  # kostas1515/AGLU configs/activations
 }
 # ECM's 2x decays at epochs 20 and 22 (janghyuncho/ECM-Loss r50_ecm_2x.py), not mmdet's 16 and 22
 MILESTONES = {('ecm', '2x'): [20, 22]}
@@ -103,11 +105,27 @@ def test_lvis_config_matches_its_name(path: Path):
 
 
 def check_official_recipe(folder: str, cfg: Config, version: str) -> None:
-    """The settings of GOL's, ECM's and BAGS's official recipes besides the loss; mmdet's test NMS 0.5 elsewhere."""
+    """The settings of GOL's, ECM's, BAGS's and APA's official recipes besides the loss; mmdet's test NMS 0.5
+    elsewhere."""
     bbox_head, mask_head = cfg.model.roi_head.bbox_head, cfg.model.roi_head.mask_head
     warmup = cfg.param_scheduler[0]
-    assert cfg.model.test_cfg.rcnn.nms.iou_threshold == (0.3 if folder == 'gol' else 0.5)
-    assert cfg.model.test_cfg.rcnn.mask_thr_binary == 0.5
+    assert cfg.model.test_cfg.rcnn.nms.iou_threshold == (0.3 if folder in ('gol', 'aglu') else 0.5)
+    assert cfg.model.test_cfg.rcnn.mask_thr_binary == (0.4 if folder == 'aglu' else 0.5)
+    if folder == 'aglu':  # kostas1515/AGLU mask_rcnn_r{50,101}_fpn_8x2_sample1e-3_mstrain_lvis_2x.py
+        backbone = cfg.model.backbone
+        assert backbone.type == 'SEResNetAGLU' and backbone.get('use_aglu', True) and backbone.frozen_stages == 1
+        assert backbone.init_cfg.type == 'Pretrained' and backbone.init_cfg.checkpoint.startswith(
+            f'pretrained/imagenet_full_se_r{backbone.depth}_')  # the official ImageNet-1K SE-AGLU-APA weights
+        assert bbox_head.loss_cls.lambda_ == 0.0011 and tuple(bbox_head.loss_cls.logit_clamp) == (-10.0, 10.0)
+        assert bbox_head.init_cfg == dict(type='Constant', val=0.001, bias=-2, override=dict(name='fc_cls'))
+        if backbone.depth == 50:  # learnable temperature and CARAFE; the R101 config: tau 20 and deconvolution
+            assert mask_head.predictor_cfg == dict(type='LearnableTempNormedConv2d')
+            assert mask_head.upsample_cfg.type == 'carafe' and mask_head.upsample_cfg.up_kernel == 5
+        else:
+            assert mask_head.predictor_cfg == dict(type='NormedConv2d', tempearture=20)
+            assert mask_head.upsample_cfg == dict(type='deconv', scale_factor=2)
+        assert cfg.train_dataloader.batch_size == 2 and cfg.auto_scale_lr.base_batch_size == 16
+        assert (warmup.start_factor, warmup.end) == (0.001, 500) and 'clip_grad' not in cfg.optim_wrapper
     if folder == 'gol':  # kostas1515/GOL droploss_normed_mask_*_rfs_4x4_2x_gumbel.py: 4 GPUs x 4 images
         assert bbox_head.loss_cls.lambda_ == (0.0011 if version == 'v1' else 0.00177)
         assert bbox_head.init_cfg == dict(type='Constant', val=0.001, bias=-2, override=dict(name='fc_cls'))
@@ -171,10 +189,11 @@ def made_up_lvis_stats() -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize('folder', sorted(RECIPES))
 def test_lvis_recipe_trains_and_predicts_a_step_on_cpu(folder):
-    """The R50 LVIS v1 Mask R-CNN of GOL's, ECM's and BAGS's recipes (1,203 classes, their classifier, init, mask
-    predictor and test NMS) builds, initialises (without the ImageNet weights), takes a training step and predicts on
-    CPU."""
+    """The R50 LVIS v1 Mask R-CNN of GOL's, ECM's, BAGS's and APA's recipes (1,203 classes, their backbone,
+    classifier, init, mask predictor and test NMS) builds, initialises (without the ImageNet weights), takes a training
+    step and predicts on CPU."""
     import torch
+    from mmdet.models.layers import NormedConv2d
     from mmdet.registry import MODELS
     from mmdet.testing import demo_mm_inputs
     from mmengine.registry import DefaultScope
@@ -184,6 +203,8 @@ def test_lvis_recipe_trains_and_predicts_a_step_on_cpu(folder):
     cfg = Config.fromfile(str(r50_v1_config(folder)))
     cfg.model.backbone.init_cfg = None
     cfg.model.roi_head.bbox_head.loss_cls.class_stats = made_up_lvis_stats()
+    if folder == 'aglu':  # mmcv's CARAFE has no CPU kernel: mmdet's deconvolution in its place
+        cfg.model.roi_head.mask_head.upsample_cfg = dict(type='deconv', scale_factor=2)
     # fewer RoIs and detections (NMS over proposals x classes and mask pasting dominate): the same code path, faster
     cfg.model.train_cfg.rcnn.sampler.num = 64
     cfg.model.test_cfg.rpn.max_per_img = 10  # x 1,203 classes into NMS
@@ -195,8 +216,10 @@ def test_lvis_recipe_trains_and_predicts_a_step_on_cpu(folder):
         bbox_head = model.roi_head.bbox_head
         if folder == 'gol':
             assert (bbox_head.fc_cls.weight == 0.001).all() and (bbox_head.fc_cls.bias == -2).all()
-        predictor = 'Conv2d' if folder == 'bags' else 'NormedConv2d'
-        assert type(model.roi_head.mask_head.conv_logits).__name__ == predictor
+        if folder == 'bags':  # BAGS re-trains the softmax baseline's classifier only: a plain mask predictor
+            assert type(model.roi_head.mask_head.conv_logits).__name__ == 'Conv2d'
+        else:
+            assert isinstance(model.roi_head.mask_head.conv_logits, NormedConv2d)
         packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, 128, 160)], num_items=[3], num_classes=1203,
                                 with_mask=True)
         data = model.data_preprocessor(packed, True)
