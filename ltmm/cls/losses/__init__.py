@@ -10,7 +10,7 @@ from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
 from .reslt_loss import ResLTLoss
-from .ride_loss import RIDELoss
+from .ride_loss import RIDEDistillLoss, RIDELoss
 from .sade_loss import SADELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .softmax_focal_loss import SoftmaxFocalLoss
@@ -19,4 +19,5 @@ from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
            'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'ResLTLoss',
-           'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss', 'WeightedSoftmaxLoss']
+           'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss',
+           'WeightedSoftmaxLoss']
