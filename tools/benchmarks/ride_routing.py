@@ -148,16 +148,17 @@ def main() -> None:
         weights += f', router calibrated to continue for {args.continue_fraction:g} of the images after expert 0'
     print(f'{osp.relpath(config, REPO)} ({weights}), Digits-LT test split ({len(targets)} images), batch '
           f'{args.batch_size}, {args.threads} thread(s), times = best of {args.repeats}\n')
-    print('| inference | top-1 (%) | experts / image | CPU time (s) | vs all | wall time (s) | vs all | GFLOPs '
-          '| vs all |')
-    print('|---|---|---|---|---|---|---|---|---|')
+    print('| inference | top-1 (%) | experts used / image | experts computed / image | CPU time (s) | vs all '
+          '| wall time (s) | vs all | GFLOPs | vs all |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     acc = lambda labels: 100.0 * (labels == targets).double().mean().item()  # noqa: E731
-    print(f'| all {num_experts} experts, mean (no router) | {acc(mean_labels):.1f} | {num_experts:.2f} | - | - | - '
-          f'| - | - | - |')
+    print(f'| all {num_experts} experts, mean (no router) | {acc(mean_labels):.1f} | {num_experts:.2f} '
+          f'| {num_experts:.2f} | - | - | - | - | - | - |')
     rows = [(f'all {num_experts} experts computed, then the router', full_labels, float(num_experts), full),
             ('routed: each expert only for its images', routed_labels, used.mean().item(), routed)]
-    for name, labels, experts, cost in rows:
-        print(f'| {name} | {acc(labels):.1f} | {experts:.2f} | {cost["cpu"]:.3f} | {cost["cpu"] / full["cpu"]:.2f} '
+    for name, labels, computed, cost in rows:
+        print(f'| {name} | {acc(labels):.1f} | {used.mean().item():.2f} | {computed:.2f} '
+              f'| {cost["cpu"]:.3f} | {cost["cpu"] / full["cpu"]:.2f} '
               f'| {cost["wall"]:.3f} | {cost["wall"] / full["wall"]:.2f} | {cost["flops"] / 1e9:.3f} '
               f'| {cost["flops"] / full["flops"]:.2f} |')
     histogram = ', '.join(f'{k}: {int((used == k).sum())}' for k in range(1, num_experts + 1))
