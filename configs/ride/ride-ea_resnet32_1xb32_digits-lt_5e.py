@@ -6,7 +6,8 @@
 # (ride_resnet32_1xb32_digits-lt_30e.py), then python tools/train.py THIS_CONFIG. Recipe: ./_base_/ride-ea_5e.py.
 _base_ = ['./_base_/ride_resnet32_digits-lt.py', './_base_/ride-ea_5e.py']
 load_from = 'work_dirs/ride_resnet32_1xb32_digits-lt_30e/epoch_30.pth'
-model = dict(head=dict(router=dict(top_k=5, pos_weight=100.0)))
+# RIDEClassifier: at test time each expert runs only for the samples the router sends to it
+model = dict(type='RIDEClassifier', head=dict(router=dict(top_k=5, pos_weight=100.0)))
 train_dataloader = dict(sampler=dict(_delete_=True, type='ClassAwareSampler', num_samples_cls=1, num_samples='dataset'))
 optim_wrapper = dict(optimizer=dict(lr=0.01 * 32 / 512))  # the recipe's lr, scaled to batch 32
 auto_scale_lr = dict(base_batch_size=32)

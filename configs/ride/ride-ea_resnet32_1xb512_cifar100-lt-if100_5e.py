@@ -7,6 +7,7 @@
 # Recipe: ./_base_/ride-ea_5e.py.
 _base_ = ['./_base_/ride_resnet32_cifar100-lt.py', './_base_/ride-ea_5e.py']
 load_from = 'work_dirs/ride_resnet32_1xb128_cifar100-lt-if100_200e/epoch_200.pth'
-model = dict(head=dict(router=dict(top_k=30, pos_weight=100.0)))
+# RIDEClassifier: at test time each expert runs only for the samples the router sends to it
+model = dict(type='RIDEClassifier', head=dict(router=dict(top_k=30, pos_weight=100.0)))
 train_dataloader = dict(batch_size=512, sampler=dict(_delete_=True, type='ClassAwareSampler', num_samples_cls=1,
                                                      num_samples='dataset'))

@@ -7,6 +7,7 @@
 # Recipe: ./_base_/ride-ea_5e.py.
 _base_ = ['./_base_/ride_resnet50_imagenet-lt.py', './_base_/ride-ea_5e.py']
 load_from = 'work_dirs/ride_resnet50_8xb32_imagenet-lt_90e/epoch_90.pth'
-model = dict(head=dict(router=dict(top_k=50, pos_weight=100.0)))
+# RIDEClassifier: at test time each expert runs only for the samples the router sends to it
+model = dict(type='RIDEClassifier', head=dict(router=dict(top_k=50, pos_weight=100.0)))
 train_dataloader = dict(batch_size=64, sampler=dict(_delete_=True, type='ClassAwareSampler', num_samples_cls=1,
                                                     num_samples='dataset'))

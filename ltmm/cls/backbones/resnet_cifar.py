@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...core.registry import register_into
-from .ride_resnet import forward_expert_stages
+from .ride_resnet import forward_expert_stages, forward_one_expert, forward_shared_stages
 
 
 class _BasicBlockA(nn.Module):
@@ -111,6 +111,15 @@ class ResNet32CIFAR(BaseModule):
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         return forward_expert_stages(self.stem(x), self.stages, self.out_indices)
+
+    def forward_shared(self, x: torch.Tensor) -> torch.Tensor:
+        """The stem and the shared stages on images ``x`` (a multi-expert network; :meth:`forward_expert` continues
+        from it)."""
+        return forward_shared_stages(self.stem(x), self.stages, self.out_indices)
+
+    def forward_expert(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """Expert ``k``'s last-stage feature map (N, D, H, W) from the output of :meth:`forward_shared`."""
+        return forward_one_expert(x, self.stages, self.out_indices, k)
 
     def train(self, mode: bool = True) -> 'ResNet32CIFAR':
         super().train(mode)

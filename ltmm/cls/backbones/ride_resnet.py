@@ -45,6 +45,41 @@ def forward_expert_stages(x: torch.Tensor, stages: Sequence[Union[nn.Module, nn.
     return tuple(outs)
 
 
+def _expert_stage_split(stages: Sequence[Union[nn.Module, nn.ModuleList]],
+                        out_indices: Sequence[int]) -> int:
+    """Index of the first per-expert stage; checks that the stages after it are all per-expert and that only the last
+    stage is returned (what :func:`forward_shared_stages` / :func:`forward_one_expert` need)."""
+    first = next((i for i, stage in enumerate(stages) if isinstance(stage, nn.ModuleList)), None)
+    if first is None:
+        raise ValueError('the backbone has no per-expert stage (num_experts=1 or every stage shared)')
+    if tuple(out_indices) != (len(stages) - 1, ):
+        raise ValueError(f'computing one expert needs out_indices=({len(stages) - 1},) (the last stage only), got '
+                         f'{tuple(out_indices)}')
+    return first
+
+
+def forward_shared_stages(x: torch.Tensor, stages: Sequence[Union[nn.Module, nn.ModuleList]],
+                          out_indices: Sequence[int]) -> torch.Tensor:
+    """The output of the shared stages of ``stages`` (those before the first per-expert stage) on ``x``."""
+    for stage in stages[:_expert_stage_split(stages, out_indices)]:
+        x = stage(x)
+    return x
+
+
+def forward_one_expert(x: torch.Tensor, stages: Sequence[Union[nn.Module, nn.ModuleList]],
+                       out_indices: Sequence[int], k: int) -> torch.Tensor:
+    """Expert ``k``'s last-stage feature map from the shared feature ``x``: the per-expert stages of expert ``k``
+    only. On the samples of ``x`` this equals channels ``[k * D, (k + 1) * D)`` of :func:`forward_expert_stages`
+    (bit for bit when BatchNorm is in eval mode; in training mode BatchNorm's batch statistics depend on the
+    samples given)."""
+    first = _expert_stage_split(stages, out_indices)
+    if not 0 <= k < len(stages[first]):
+        raise ValueError(f'expert index {k} outside 0..{len(stages[first]) - 1}')
+    for stage in stages[first:]:
+        x = stage[k](x)
+    return x
+
+
 class _RIDEStagesMixin:
     """Turns the stages of an mmpretrain ResNet from ``num_shared_stages`` on into ``nn.ModuleList`` s of ``K``
     independently initialised copies ``expert_widen_factor`` times as wide."""
@@ -82,11 +117,24 @@ class _RIDEStagesMixin:
         self.feat_dim = num_experts * in_channels
         self._freeze_stages()
 
+    def _stem_forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x) if self.deep_stem else self.relu(self.norm1(self.conv1(x)))
+        return self.maxpool(x)
+
+    def _stages(self) -> List[Union[nn.Module, nn.ModuleList]]:
+        return [getattr(self, name) for name in self.res_layers]
+
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Experts' last-stage feature maps concatenated along channels, shape (N, K * D, H, W)."""
-        x = self.stem(x) if self.deep_stem else self.relu(self.norm1(self.conv1(x)))
-        x = self.maxpool(x)
-        return forward_expert_stages(x, [getattr(self, name) for name in self.res_layers], self.out_indices)
+        return forward_expert_stages(self._stem_forward(x), self._stages(), self.out_indices)
+
+    def forward_shared(self, x: torch.Tensor) -> torch.Tensor:
+        """The shared part (stem and shared stages) on images ``x``; :meth:`forward_expert` continues from it."""
+        return forward_shared_stages(self._stem_forward(x), self._stages(), self.out_indices)
+
+    def forward_expert(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """Expert ``k``'s last-stage feature map (N, D, H, W) from the output of :meth:`forward_shared`."""
+        return forward_one_expert(x, self._stages(), self.out_indices, k)
 
 
 @register_into('MODELS', scopes=('mmpretrain',))

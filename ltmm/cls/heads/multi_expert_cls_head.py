@@ -3,7 +3,7 @@ targets and test-time bias)."""
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -119,8 +119,9 @@ class MultiExpertClsHead(ClsHead):
     experts makes it right" with ``BCEWithLogits(pos_weight)``, averaged over the ``K - 1`` decisions (the official
     ``loss``; ``loss_module`` is not used). At test time each sample starts with expert 0 and adds the next expert
     while the router's probability exceeds 0.5; the prediction is the mean of the experts used, and each predicted
-    ``DataSample`` records their number as ``num_experts``. The backbone here computes every expert for every
-    sample, so routing changes the prediction (as the paper's) but saves no compute.
+    ``DataSample`` records their number as ``num_experts``. Through the head alone every expert is computed for
+    every sample; ``RIDEClassifier`` (``ltmm/cls/classifiers/ride_classifier.py``) computes each expert only for
+    the samples routed to it (:meth:`route_computing_used_experts`), with the same predictions.
 
     TLC (``fusion=dict(type='evidential', eta=..., normalize='batch', sync=True)``, Li et al., "Trustworthy
     Long-Tailed Classification", CVPR 2022): the prediction (test time, training accuracy, and the ``fused_score``
@@ -259,6 +260,44 @@ class MultiExpertClsHead(ClsHead):
             used = used + active
         return total / used[:, None], used
 
+    def route_computing_used_experts(self, expert_features: Callable[[int, torch.Tensor], torch.Tensor],
+                                     num_samples: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """RIDE's test-time expert assignment computing each expert only for the samples routed to it: the same
+        prediction logits (N, C) and expert counts (N,) as :meth:`route` with a router, where every expert runs on
+        every sample.
+
+        Args:
+            expert_features: ``expert_features(k, index)`` returns expert ``k``'s pooled features (len(index), D) for
+                the samples ``index`` (a 1-d long tensor) of the batch; it is called for expert 0 on every sample,
+                then for expert ``k`` on the samples whose decision ``k - 1`` said "continue", never with an empty
+                ``index``.
+            num_samples: the batch size ``N``.
+        """
+        if self.router is None:
+            raise ValueError('route_computing_used_experts needs MultiExpertClsHead(router=...)')
+        index = torch.arange(num_samples, device=self.classifiers[0].weight.device)
+        x = expert_features(0, index)
+        total = cosine_logits(x, self.classifiers[0].weight, self.scale)
+        used = total.new_ones(num_samples)
+        for k in range(1, self.num_experts):
+            keep = self.router(x, total[index] / used[index, None], k - 1).sigmoid() > 0.5
+            index = index[keep]
+            if index.numel() == 0:
+                break
+            x = expert_features(k, index)
+            total[index] += cosine_logits(x, self.classifiers[k].weight, self.scale)
+            used[index] += 1
+        return total / used[:, None], used
+
+    def routed_predictions(self, logits: torch.Tensor, used: torch.Tensor,
+                           data_samples: Optional[List[Optional[DataSample]]] = None) -> List[DataSample]:
+        """mmpretrain's predictions from the routed logits (N, C), each carrying ``num_experts``, its entry of
+        ``used``, as :meth:`predict`."""
+        predictions = self._get_predictions(logits, data_samples)
+        for sample, count in zip(predictions, used.tolist()):
+            sample.set_field(int(count), 'num_experts', field_type='metainfo')
+        return predictions
+
     def combine(self, logits: torch.Tensor) -> torch.Tensor:
         """The experts' logits (N, K, C) combined without a router or evidential fusion: the mean, or
         ``sum_k a_k z_k`` with the ``expert_weights`` ``a`` (SADE)."""
@@ -276,16 +315,12 @@ class MultiExpertClsHead(ClsHead):
         """mmpretrain's predictions, each also carrying ``num_experts`` (how many experts it used) and, with the
         evidential fusion, ``uncertainty`` (TLC's ``w_K``)."""
         if self.fusion is None:
-            logits, used = self.route(feats)
-            uncertainty = None
-        else:
-            logits, weights = evidential_fusion(self.forward_experts(feats), **self.fusion)
-            used, uncertainty = weights.new_full(weights.shape[:1], self.num_experts), weights[:, -1].tolist()
-        predictions = self._get_predictions(logits, data_samples)
-        for i, (sample, count) in enumerate(zip(predictions, used.tolist())):
-            sample.set_field(int(count), 'num_experts', field_type='metainfo')
-            if uncertainty is not None:
-                sample.set_field(uncertainty[i], 'uncertainty', field_type='metainfo')
+            return self.routed_predictions(*self.route(feats), data_samples)
+        logits, weights = evidential_fusion(self.forward_experts(feats), **self.fusion)
+        predictions = self.routed_predictions(logits, weights.new_full(weights.shape[:1], self.num_experts),
+                                              data_samples)
+        for sample, uncertainty in zip(predictions, weights[:, -1].tolist()):
+            sample.set_field(uncertainty, 'uncertainty', field_type='metainfo')
         return predictions
 
     def router_loss(self, feats: Tuple[torch.Tensor], target: torch.Tensor) -> Dict[str, torch.Tensor]:

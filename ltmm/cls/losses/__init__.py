@@ -11,7 +11,7 @@ from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
 from .reslt_loss import ResLTLoss
-from .ride_loss import RIDELoss
+from .ride_loss import RIDEDistillLoss, RIDELoss
 from .sade_loss import SADELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .softmax_focal_loss import SoftmaxFocalLoss
@@ -20,5 +20,6 @@ from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'ClassBalancedLoss',
            'ClassificationLoss', 'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss',
-           'LogitAdjustedLoss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss',
+           'LogitAdjustedLoss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss',
+           'SoftmaxFocalLoss', 'TLCLoss',
            'WeightedSoftmaxLoss']

@@ -148,3 +148,87 @@ class RIDELoss(ClassificationLoss):
                                           self.additional_diversity_factor)
         return self.loss_weight * (self.reduce(ldam, target, weight, reduction, avg_factor)
                                    + self.reduce(diversity, target, weight, reduction, avg_factor, normalize='batch'))
+
+
+def ride_distill_terms(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                       temperature: float = 1.5) -> torch.Tensor:
+    """Per-sample knowledge-distillation term of RIDE's ``RIDELossWithDistill``
+    (frank-xwang/RIDE-LongTailRecognition ``model/loss.py``)::
+
+        kd_i = T^2 * KL( softmax(t_i / T) || softmax(z_i / T) )
+
+    with ``z`` the student's prediction (the mean of its expert logits) and ``t`` the teacher's (the mean of its
+    experts'); the teacher's probabilities carry no gradient.
+
+    Args:
+        student_logits: (N, C) student logits.
+        teacher_logits: (N, C) teacher logits.
+        temperature: ``T``. Default 1.5 (every official ``*_distill_ride.json``).
+
+    Returns:
+        (N,) terms; the official loss averages them over the batch (``batchmean``).
+    """
+    if teacher_logits.shape != student_logits.shape:
+        raise ValueError(f'teacher logits of shape {tuple(teacher_logits.shape)} do not match the student '
+                         f'prediction {tuple(student_logits.shape)} (same classes, same batch)')
+    if temperature <= 0:
+        raise ValueError(f'distillation temperature must be positive, got {temperature}')
+    with torch.no_grad():
+        teacher = F.softmax(teacher_logits.detach().float() / temperature, dim=1)
+    student = F.log_softmax(student_logits.float() / temperature, dim=1)
+    return temperature**2 * F.kl_div(student, teacher, reduction='none').sum(dim=1)
+
+
+@register_into('MODELS', scopes=('mmpretrain',))
+class RIDEDistillLoss(RIDELoss):
+    """RIDE's loss with distillation from a teacher with more experts (Wang et al., ICLR 2021, section 4;
+    frank-xwang/RIDE-LongTailRecognition ``model/loss.py`` ``RIDELossWithDistill``, ``trainer/trainer.py``).
+
+    With ``K`` student experts, the student prediction ``z_bar`` (mean of its expert logits) and the teacher's
+    prediction ``t`` (:func:`ride_distill_terms`)::
+
+        L = K * ( ride_loss_factor * L_RIDE + distill_factor * mean_i T^2 KL(softmax(t_i / T) || softmax(z_bar_i / T)) )
+
+    ``L_RIDE`` is :class:`RIDELoss` (already summed over the experts). The factor ``K`` is the official code's: its
+    loop over the experts adds the complete RIDE loss and the same distillation term once per expert and never uses
+    the loop variable, so the whole loss (and, with SGD, the step) is ``K`` times ``L_RIDE + T^2 KL``; this is kept
+    (``repeat_per_expert=True``) so the official learning rates train as they do there. The teacher's logits come
+    from :class:`ltmm.cls.classifiers.RIDEClassifier` (``teacher=...``), which passes them as ``teacher_score``.
+
+    Args:
+        class_stats, num_classes, max_m, s, base_loss_factor, additional_diversity_factor, reweight_factor,
+            base_diversity_temperature, drw, loss_weight, reduction: as :class:`RIDELoss`.
+        distill_temperature: ``T``. Default 1.5: every official distillation config sets it (the class default
+            there is 1.0).
+        distill_factor: weight of the distillation term. Default 1.0 (official ``additional_distill_loss_factor``).
+        ride_loss_factor: weight of ``L_RIDE``. Default 1.0 (official ``ride_loss_factor``).
+        repeat_per_expert: multiply the loss by ``K`` as the official code. Default True.
+    """
+    uses_teacher = True
+
+    def __init__(self, class_stats: ClassStatsLike, num_classes: Optional[int] = None,
+                 distill_temperature: float = 1.5, distill_factor: float = 1.0, ride_loss_factor: float = 1.0,
+                 repeat_per_expert: bool = True, **kwargs) -> None:
+        super().__init__(class_stats, num_classes, **kwargs)
+        if distill_temperature <= 0:
+            raise ValueError(f'RIDEDistillLoss: distill_temperature must be positive, got {distill_temperature}')
+        self.distill_temperature = float(distill_temperature)
+        self.distill_factor = distill_factor
+        self.ride_loss_factor = ride_loss_factor
+        self.repeat_per_expert = repeat_per_expert
+
+    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
+                avg_factor: Optional[float] = None, reduction_override: Optional[str] = None,
+                teacher_score: Optional[torch.Tensor] = None, **kwargs) -> torch.Tensor:
+        """``cls_score``: (N, K, C) student expert logits; ``teacher_score``: (N, C) teacher logits (required);
+        the other arguments as :meth:`RIDELoss.forward`."""
+        if teacher_score is None:
+            raise ValueError('RIDEDistillLoss needs the teacher logits (teacher_score); train it with '
+                             "RIDEClassifier(teacher=dict(config=..., checkpoint=...))")
+        ride = super().forward(cls_score, label, weight, avg_factor, reduction_override)
+        reduction = self.reduction_mode(reduction_override)
+        _, target = self.prepare(cls_score, label)
+        distill = ride_distill_terms(cls_score.float().mean(dim=1), teacher_score, self.distill_temperature)
+        distill = self.loss_weight * self.reduce(distill, target, weight, reduction, avg_factor, normalize='batch')
+        repeats = cls_score.size(1) if self.repeat_per_expert else 1
+        return repeats * (self.ride_loss_factor * ride + self.distill_factor * distill)
