@@ -5,10 +5,12 @@ from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .base import ClassificationLoss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
+from .gpaco_loss import GPaCoLoss
 from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
+from .paco_loss import PaCoLoss, paco_loss
 from .reslt_loss import ResLTLoss
 from .ride_loss import RIDELoss
 from .sade_loss import SADELoss
@@ -18,5 +20,6 @@ from .tlc_loss import TLCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
-           'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'ResLTLoss',
-           'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss', 'WeightedSoftmaxLoss']
+           'DeferredReweighting', 'GPaCoLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss',
+           'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss',
+           'WeightedSoftmaxLoss']
