@@ -16,10 +16,12 @@ from .ride_loss import RIDELoss
 from .sade_loss import SADELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .softmax_focal_loss import SoftmaxFocalLoss
+from .supcon_loss import SupConLoss, supcon_loss
 from .tlc_loss import TLCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
            'DeferredReweighting', 'GPaCoLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss',
-           'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss',
+           'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss',
+           'SupConLoss', 'supcon_loss', 'TLCLoss',
            'WeightedSoftmaxLoss']
