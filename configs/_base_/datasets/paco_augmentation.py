@@ -43,6 +43,12 @@ randcls_view = [paco_crop, dict(type='RandomFlip', prob=0.5, direction='horizont
 # `augmentation_randnclsstack`: crop, flip, jitter, grayscale 0.2, blur 0.5, RandAugment.
 randclsstack_view = [paco_crop, dict(type='RandomFlip', prob=0.5, direction='horizontal'), paco_jitter, paco_gray,
                      paco_blur, paco_randaugment]
+# The same with RandAugment n3 (GPaCo's ResNeXt-50 run, --randaug_n 3).
+paco_randaugment_n3 = dict(paco_randaugment, num_policies=3)
+randcls_n3_view = [paco_crop, dict(type='RandomFlip', prob=0.5, direction='horizontal'), paco_jitter,
+                   paco_randaugment_n3]
+randclsstack_n3_view = [paco_crop, dict(type='RandomFlip', prob=0.5, direction='horizontal'), paco_jitter, paco_gray,
+                        paco_blur, paco_randaugment_n3]
 
 # CIFAR: `augmentation_regular` = crop 32 with padding 4, flip, the AutoAugment CIFAR10Policy (autoaug.py: one of
 # these 25 sub-policies drawn uniformly, each op applied with its probability at its fixed magnitude; fill 128;
@@ -91,13 +97,14 @@ cifar_regular_view = [
     dict(type='AutoAugment', policies=cifar10_autoaugment_policies, hparams=dict(pad_val=cifar_pad_val)),
     dict(type='Cutout', shape=16, pad_val=0, prob=1.0),
 ]
-# `augmentation_sim_cifar`: crop 32 with scale (0.2, 1), flip, jitter (0.4, 0.4, 0.4, 0.1) with p 0.8, grayscale 0.2,
-# blur 0.5.
+# `augmentation_sim_cifar`: crop 32 with scale (0.2, 1), flip, jitter (0.4, 0.4, 0.4, hue 0.1) with p 0.8, grayscale
+# 0.2, blur 0.5. Deviation: no hue jitter. mmcv's adjust_hue (mmcv 2.x) computes np.uint8(hue * 255), which raises an
+# OverflowError under numpy 2 for every negative hue, i.e. on about half the jittered images.
 cifar_sim_view = [
     dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.2, 1.0), backend='pillow'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
-                                              hue=0.1)], prob=0.8),
+    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4)],
+         prob=0.8),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.2989, 0.587, 0.114)),  # RGB
     paco_blur,
 ]
