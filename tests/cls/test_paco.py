@@ -353,3 +353,116 @@ def test_randaugment_policy_matches_the_official_ops():
                 value = int(value)  # mmpretrain adds the float, then casts the uint8 image: truncated
             tolerance = 1.0 if op == 'Solarize' else 1e-9  # a float threshold: under one grey level from int()
             assert value == pytest.approx(official_level_to_arg(op, m), abs=tolerance), (name, m)
+
+
+# ------------------------------------------------------------------ the model (QueueContrastClassifier)
+
+def lenet_model(loss='PaCoLoss', momentum=0.999, queue_size=16, **loss_kw):
+    norm = dict(type='BN1d') if momentum is not None else None
+    neck = (120, 120, 16) if momentum is not None else (120, 120, 120, 16)
+    return MODELS.build(dict(
+        type='QueueContrastClassifier', backbone=dict(type='LeNet5', num_classes=-1),
+        neck=dict(type='MLPNeck', channels=neck, norm_cfg=norm),
+        head=dict(type='LinearClsHead', num_classes=len(COUNTS), in_channels=120, init_cfg=None),
+        contrast_loss=dict(type=loss, class_stats=stats(), **loss_kw), queue_size=queue_size, feat_dim=16,
+        momentum=momentum, data_preprocessor=dict(mean=[0.0], std=[1.0])))
+
+
+def view_batch(n=8, seed=0):
+    from mmpretrain.structures import DataSample
+
+    g = torch.Generator().manual_seed(seed)
+    views = [torch.randn(n, 1, 32, 32, generator=g) for _ in range(2)]
+    labels = torch.tensor([0, 0, 1, 2, 0, 3, 1, 0][:n])
+    return views, [DataSample().set_gt_label(int(y)) for y in labels], labels
+
+
+def encode(model, x):
+    pooled = model.extract_feat(x)
+    return F.normalize(model.neck(pooled)[-1], dim=1), model.head(pooled)
+
+
+def test_paco_model_loss_is_the_formula_on_its_own_features():
+    torch.manual_seed(0)
+    model = lenet_model(temperature=0.1, alpha=0.2)
+    model.train()
+    views, samples, labels = view_batch()
+    queue_feats, queue_labels = model.queue.feats.clone(), model.queue.labels.clone()
+    loss = model.loss(views, samples)['loss_paco']
+    # first step: the key encoder is a copy of the query encoder (train-mode BatchNorm: batch statistics)
+    q, cls_score = encode(model, views[0])
+    with torch.no_grad():
+        k, _ = encode(model, views[1])
+    expected = paco_loss(cls_score, torch.cat([q, k, queue_feats]), torch.cat([labels, labels, queue_labels]), 0.1,
+                         0.2, log_prior=prior_of().log().float())
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert model.queue.labels.tolist() == labels.tolist() + [-1] * 8
+
+
+def test_gpaco_model_has_no_key_encoder_and_backpropagates_through_both_views():
+    torch.manual_seed(0)
+    model = lenet_model('GPaCoLoss', momentum=None, alpha=0.3)
+    assert model.momentum_encoder is None
+    model.train()
+    views, samples, labels = view_batch()
+    queue_feats, queue_labels = model.queue.feats.clone(), model.queue.labels.clone()
+    loss = model.loss(views, samples)['loss_gpaco']
+    ours = torch.autograd.grad(loss, list(model.parameters()))
+    q, cls_q = encode(model, views[0])
+    k, cls_k = encode(model, views[1])
+    expected = paco_loss(torch.cat([cls_q, cls_k]), torch.cat([q, k, queue_feats]),
+                         torch.cat([labels, labels, queue_labels]), 0.2, 0.3, log_prior=prior_of().log().float())
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    ref = torch.autograd.grad(expected, list(model.parameters()), retain_graph=True)
+    for g_ours, g_ref in zip(ours, ref):
+        torch.testing.assert_close(g_ours, g_ref, rtol=1e-4, atol=1e-6)
+    key_only = torch.autograd.grad(paco_loss(torch.cat([cls_q, cls_k]).detach(), torch.cat([q.detach(), k,
+                                                                                            queue_feats]),
+                                             torch.cat([labels, labels, queue_labels]), 0.2, 0.3),
+                                   model.backbone.parameters())
+    assert any(g.abs().sum() > 0 for g in key_only)  # the key view trains the encoder
+    torch.testing.assert_close(model.queue.feats[:8], k.detach())
+
+
+def test_state_through_a_checkpoint_queue_and_key_encoder(tmp_path):
+    torch.manual_seed(0)
+    model = lenet_model()
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for step in range(3):  # 24 keys into a queue of 16: wrapped around
+        optimizer.zero_grad()
+        model.loss(*view_batch(seed=step)[:2])['loss_paco'].backward()
+        optimizer.step()
+    assert int(model.queue.ptr) == 8 and int(model.momentum_encoder.steps) == 3
+    torch.save(model.state_dict(), tmp_path / 'ckpt.pth')
+    torch.manual_seed(1)
+    resumed = lenet_model()
+    resumed.train()
+    resumed.load_state_dict(torch.load(tmp_path / 'ckpt.pth'))
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(resumed.state_dict()[name], value, msg=name)
+    assert int(resumed.momentum_encoder.steps) == 3
+    key_params = dict(model.momentum_encoder.module.named_parameters())
+    query_params = dict(model._query_encoder().named_parameters())
+    assert any(not torch.equal(p, query_params[n]) for n, p in key_params.items())  # the EMA, not a copy
+    views, samples, _ = view_batch(seed=7)
+    torch.testing.assert_close(resumed.loss(views, samples)['loss_paco'], model.loss(views, samples)['loss_paco'])
+    torch.testing.assert_close(resumed.queue.feats, model.queue.feats)
+
+
+# ------------------------------------------------------------------ Digits-LT on CPU
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config', ['paco/paco_lenet_1xb32_digits-lt_30e.py', 'gpaco/gpaco_lenet_1xb32_digits-lt_30e.py'])
+def test_digits_lt_config_trains(cls_workspace, tmp_path, monkeypatch, config):
+    from .digits_lt_smoke import train_two_iterations
+
+    monkeypatch.chdir(cls_workspace)
+    loss, metrics, runner = train_two_iterations(str(REPO / 'configs' / config), tmp_path / 'smoke')
+    assert math.isfinite(loss)
+    model = runner.model
+    assert type(model).__name__ == 'QueueContrastClassifier'
+    assert (model.momentum_encoder is None) == config.startswith('gpaco')
+    assert int(model.queue.ptr) == 64 and (model.queue.labels[:64] >= 0).all() and (model.queue.labels[64:] == -1).all()
+    for key in ('shot/all', 'shot/many', 'shot/medium', 'shot/few'):
+        assert 0.0 <= metrics[key] <= 100.0, key
