@@ -9,5 +9,4 @@ from ..core.compat import patch_checkpoint_loading  # noqa: E402
 
 patch_checkpoint_loading()
 
-from . import (backbones, classifiers, datasets, heads, hooks, losses, metrics, necks, samplers,  # noqa: E402,F401
-               schedulers)
+from . import backbones, classifiers, datasets, heads, hooks, losses, metrics, necks, samplers, schedulers  # noqa: E402,F401

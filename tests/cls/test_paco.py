@@ -355,6 +355,19 @@ def test_randaugment_policy_matches_the_official_ops():
             assert value == pytest.approx(official_level_to_arg(op, m), abs=tolerance), (name, m)
 
 
+def test_mlp_neck_builds_the_official_projections():
+    import torch.nn as nn
+
+    paco = MODELS.build(dict(type='MLPNeck', channels=(2048, 2048, 128), norm_cfg=dict(type='BN1d')))
+    assert [type(m) for m in paco.mlp] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear]
+    gpaco = MODELS.build(dict(type='MLPNeck', channels=(2048, 2048, 2048, 128)))
+    assert [type(m) for m in gpaco.mlp] == [nn.Linear, nn.ReLU, nn.Linear, nn.ReLU, nn.Linear]
+    assert all(m.bias is not None for m in gpaco.mlp if isinstance(m, nn.Linear))
+    assert gpaco((torch.randn(3, 2048), ))[0].shape == (3, 128)
+    with pytest.raises(ValueError, match='channels'):
+        MODELS.build(dict(type='MLPNeck', channels=(8, )))
+
+
 # ------------------------------------------------------------------ the model (QueueContrastClassifier)
 
 def lenet_model(loss='PaCoLoss', momentum=0.999, queue_size=16, **loss_kw):
@@ -453,7 +466,8 @@ def test_state_through_a_checkpoint_queue_and_key_encoder(tmp_path):
 # ------------------------------------------------------------------ Digits-LT on CPU
 
 @pytest.mark.slow
-@pytest.mark.parametrize('config', ['paco/paco_lenet_1xb32_digits-lt_30e.py', 'gpaco/gpaco_lenet_1xb32_digits-lt_30e.py'])
+@pytest.mark.parametrize('config', ['paco/paco_lenet_1xb32_digits-lt_30e.py',
+                                    'gpaco/gpaco_lenet_1xb32_digits-lt_30e.py'])
 def test_digits_lt_config_trains(cls_workspace, tmp_path, monkeypatch, config):
     from .digits_lt_smoke import train_two_iterations
 
