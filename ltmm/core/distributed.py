@@ -1,8 +1,9 @@
 """Task-agnostic collective helpers for losses that contrast features across ranks (torch.distributed only, no
-framework import): a gather without gradient for queues and a gather whose backward is the exact full-batch one.
+framework import): a gather without gradient for queues, a gather whose backward is the exact full-batch one, and an
+in-place broadcast for state that must be rank-identical.
 
-Both need the same first dimension on every rank (``all_gather``'s contract; the contrastive recipes drop the last
-incomplete batch). Outside an initialised process group, or with one rank, both are the identity.
+The gathers need the same first dimension on every rank (``all_gather``'s contract; the contrastive recipes drop the
+last incomplete batch). Outside an initialised process group, or with one rank, all three are the identity.
 """
 from typing import Tuple
 
@@ -69,3 +70,13 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     if rank_and_world_size()[1] == 1:
         return x
     return _GatherWithGrad.apply(x)
+
+
+@torch.no_grad()
+def broadcast_(x: torch.Tensor, src: int = 0) -> torch.Tensor:
+    """Overwrite ``x`` in place with rank ``src``'s ``x`` and return it (for state that must be rank-identical:
+    an assignment, generated targets). One rank: ``x`` unchanged. ``x`` must live on a device the backend serves
+    (CPU for gloo, CUDA for NCCL)."""
+    if rank_and_world_size()[1] > 1:
+        torch_dist.broadcast(x, src=src)
+    return x

@@ -184,6 +184,19 @@ def test_predict_and_checkpoint(tmp_path):
     assert int(other.queue.ptr) == 4 and int(other.momentum_encoder.steps) == 1
 
 
+def test_online_probe_trains_the_head_on_detached_features():
+    torch.manual_seed(0)
+    model = lenet_model(head=True, online_probe=True)
+    losses = model.loss(*batch()[:2])
+    assert set(losses) == {'loss_contrast', 'loss_online_probe'}
+    assert model.contrast_loss.calls[0]['cls_score'] is None
+    losses['loss_online_probe'].backward()
+    assert all(p.grad is None for p in model.backbone.parameters())
+    assert model.head.fc.weight.grad is not None
+    with pytest.raises(ValueError, match='online_probe=True needs a head'):
+        lenet_model(online_probe=True)
+
+
 def test_extra_id_fields_reach_the_loss_and_the_queue():
     torch.manual_seed(0)
     model = lenet_model(extra_id_fields=('subclass', ))

@@ -85,8 +85,12 @@ class QueueContrastClassifier(BaseModel):
             losses.
         queue_size: ``K``, a multiple of the global batch.
         feat_dim: ``d``, the neck's output width (the queue's key width).
-        head: the online classifier on the pooled feature (an mmpretrain ``ClsHead``), or None. Its logits are
-            handed to the loss as ``cls_score`` and give ``predict()``.
+        head: the online classifier on the pooled feature (an mmpretrain ``ClsHead``), or None. Its logits give
+            ``predict()``; how it trains is ``online_probe``'s.
+        online_probe: False (default): the head's logits go to the contrastive loss as ``cls_score`` (PaCo's
+            centres), which trains them. True: the head is a monitor of the two-stage methods (KCL, TSC), trained
+            with its own loss (``loss_online_probe``) on the **detached** pooled feature, so it does not change the
+            representation, and ``cls_score`` is None; it lets stage 1 validate. Needs a head.
         pool: the pooling neck from the backbone's maps to ``h``. Default ``GlobalAveragePooling``.
         momentum: ``m`` of the key encoder, MoCo's convention. Default 0.999 (MoCo ``--moco-m``, BalFeat, TSC, PaCo).
             None: no key encoder, keys from the query encoder with gradient (GPaCo; module docstring).
@@ -99,16 +103,19 @@ class QueueContrastClassifier(BaseModel):
     """
 
     def __init__(self, backbone: dict, neck: dict, contrast_loss: dict, queue_size: int, feat_dim: int,
-                 head: Optional[dict] = None, pool: Optional[dict] = None, momentum: Optional[float] = 0.999,
-                 shuffle_bn: bool = True, extra_id_fields: Sequence[str] = (),
+                 head: Optional[dict] = None, online_probe: bool = False, pool: Optional[dict] = None,
+                 momentum: Optional[float] = 0.999, shuffle_bn: bool = True, extra_id_fields: Sequence[str] = (),
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None, init_cfg: Optional[dict] = None) -> None:
         if momentum is not None and not 0.0 < momentum < 1.0:
             raise ValueError(f'QueueContrastClassifier: momentum m (MoCo convention) must be in (0, 1), got '
                              f'{momentum!r}')
+        if online_probe and head is None:
+            raise ValueError('QueueContrastClassifier: online_probe=True needs a head')
         data_preprocessor = {} if data_preprocessor is None else data_preprocessor
         if isinstance(data_preprocessor, dict):
             data_preprocessor = MODELS.build(dict(dict(type='SelfSupDataPreprocessor'), **data_preprocessor))
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.online_probe = bool(online_probe)
         self.backbone = MODELS.build(backbone)
         self.pool = MODELS.build(pool if pool is not None else dict(type='GlobalAveragePooling'))
         self.neck = MODELS.build(neck)
@@ -159,13 +166,14 @@ class QueueContrastClassifier(BaseModel):
         labels = _field(data_samples, 'gt_label').to(x_q.device)
         pooled = self.extract_feat(x_q)
         q = F.normalize(_last(self.neck(pooled)), dim=1)
-        cls_score = self.head(pooled) if self.head is not None else None
+        cls_score = self.head(pooled) if self.head is not None and not self.online_probe else None
+        pooled_for_loss = _last(pooled)
         if self.momentum_encoder is None:  # GPaCo: the query encoder, with gradient, both views' logits
             pooled_k = self.extract_feat(x_k)
             k = F.normalize(_last(self.neck(pooled_k)), dim=1)
             if cls_score is not None:
                 cls_score = torch.cat([cls_score, self.head(pooled_k)])
-            pooled = (torch.cat([_last(pooled), _last(pooled_k)]), )
+            pooled_for_loss = torch.cat([pooled_for_loss, _last(pooled_k)])
         else:
             k = self.key_features(x_k)
         extra = [_field(data_samples, name).to(x_q.device) for name in self.extra_id_fields]
@@ -174,11 +182,14 @@ class QueueContrastClassifier(BaseModel):
             kwargs = dict(extra_ids=torch.stack(extra, dim=1), queue_extra_ids=self.queue.extra_ids.clone())
         losses = self.contrast_loss(query=q, key=k, queue_feats=self.queue.feats.clone(),
                                     queue_labels=self.queue.labels.clone(), labels=labels, cls_score=cls_score,
-                                    pooled=_last(pooled), **kwargs)
+                                    pooled=pooled_for_loss, **kwargs)
         if not isinstance(losses, dict):
             raise TypeError(f'QueueContrastClassifier: contrast_loss must return a dict of losses, got '
                             f'{type(losses).__name__}')
         self.queue.enqueue(k, labels, *extra)
+        if self.online_probe:
+            probe = self.head.loss(tuple(p.detach() for p in pooled), data_samples)
+            losses.update({f'{name}_online_probe': value for name, value in probe.items()})
         return losses
 
     def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:

@@ -6,6 +6,7 @@ from .base import ClassificationLoss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
 from .gpaco_loss import GPaCoLoss
+from .kcl_loss import KCLLoss
 from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
@@ -18,10 +19,10 @@ from .softmax_eql_loss import SoftmaxEQLLoss
 from .softmax_focal_loss import SoftmaxFocalLoss
 from .supcon_loss import SupConLoss, supcon_loss
 from .tlc_loss import TLCLoss
+from .tsc_loss import TSCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
-           'DeferredReweighting', 'GPaCoLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss',
-           'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss',
-           'SupConLoss', 'supcon_loss', 'TLCLoss',
-           'WeightedSoftmaxLoss']
+           'DeferredReweighting', 'GPaCoLoss', 'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss',
+           'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss',
+           'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss', 'WeightedSoftmaxLoss']

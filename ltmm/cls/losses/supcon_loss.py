@@ -15,7 +15,7 @@ CONTRAST_MODES = ('all', 'one')
 
 
 def supcon_loss(logits: torch.Tensor, pos_weight: torch.Tensor, denom_weight: Optional[torch.Tensor] = None,
-                scale: float = 1.0) -> torch.Tensor:
+                scale: float = 1.0, pos_norm: Optional[torch.Tensor] = None) -> torch.Tensor:
     """The weighted supervised contrastive loss of ``A`` anchors against ``N`` contrast columns, a scalar.
 
     Per anchor ``a``::
@@ -43,6 +43,8 @@ def supcon_loss(logits: torch.Tensor, pos_weight: torch.Tensor, denom_weight: Op
             anchor itself). Default None: all ones. Not differentiated. Every anchor with a positive needs a
             non-empty denominator.
         scale: multiplies the loss (SupCon's ``T / base_T``). Default 1.0.
+        pos_norm: ``(A,)`` per-anchor divisors replacing ``sum_n w_an`` (TSC counts its target as a whole positive
+            in the divisor while weighting it ``tw``). Default None: ``sum_n w_an``. A zero divisor counts as 1.
 
     Returns:
         The scalar loss (float32).
@@ -65,7 +67,10 @@ def supcon_loss(logits: torch.Tensor, pos_weight: torch.Tensor, denom_weight: Op
     log_prob = logits - log_denom
     # zero weights contribute exactly 0 (also where log_prob is infinite, e.g. an excluded column)
     weighted = torch.where(pos_weight > 0, pos_weight * log_prob, torch.zeros_like(log_prob))
-    num_pos = pos_weight.sum(dim=1)
+    if pos_norm is not None and pos_norm.shape != logits.shape[:1]:
+        raise ValueError(f'supcon_loss: pos_norm of shape {tuple(pos_norm.shape)} does not match the {logits.shape[0]} '
+                         'anchors')
+    num_pos = pos_weight.sum(dim=1) if pos_norm is None else pos_norm.detach().float()
     num_pos = torch.where(num_pos > 0, num_pos, torch.ones_like(num_pos))
     return -scale * (weighted.sum(dim=1) / num_pos).mean()
 
