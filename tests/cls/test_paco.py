@@ -213,6 +213,17 @@ def test_fp16_inputs_give_a_float32_loss():
     assert score.grad.dtype == torch.float16 and torch.isfinite(score.grad).all()
 
 
+def test_loss_is_float32_under_autocast():
+    q, k, queue_feats, queue_labels, labels, cls_score = paco_inputs()
+    loss_fn = MODELS.build(dict(type='PaCoLoss', class_stats=stats(), temperature=0.07))
+    inputs = [t.detach().float() for t in (q, k, queue_feats)]
+    ref = loss_fn(*inputs, queue_labels, labels, cls_score.detach().float())['loss_paco']
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = loss_fn(*inputs, queue_labels, labels, cls_score.detach().float())['loss_paco']
+    assert out.dtype == torch.float32
+    assert out.item() == pytest.approx(ref.item(), rel=1e-6)  # bf16 sample logits would be off by ~1e-2
+
+
 def test_errors_name_the_value():
     q, k, queue_feats, queue_labels, labels, cls_score = paco_inputs()
     with pytest.raises(ValueError, match=r'must be \(6, 4\)'):

@@ -69,7 +69,7 @@ def paco_loss(centre_logits: torch.Tensor, features: torch.Tensor, labels: torch
         base_temperature: ``T_base`` of the factor ``T / T_base``; None for ``T`` (factor 1, the official default).
 
     Returns:
-        The scalar loss, float32.
+        The scalar loss, float32: the inputs are cast and the sample logits computed with autocast disabled.
     """
     num_anchors, num_classes = centre_logits.shape
     if features.dim() != 2 or labels.shape != (features.size(0), ):
@@ -84,11 +84,12 @@ def paco_loss(centre_logits: torch.Tensor, features: torch.Tensor, labels: torch
                          f'{sorted(set(anchor_labels.tolist()))[:5]}...')
     if not 0.0 <= smooth < 1.0:
         raise ValueError(f'paco_loss: smooth must be in [0, 1), got {smooth}')
-    features = features.float()
-    centre = centre_logits.float()
-    if log_prior is not None:
-        centre = centre + log_prior.to(centre)
-    sample_logits = features[:num_anchors] @ features.t() / temperature
+    with torch.autocast(device_type=features.device.type, enabled=False):  # float32 logits under AMP too
+        features = features.float()
+        centre = centre_logits.float()
+        if log_prior is not None:
+            centre = centre + log_prior.to(centre)
+        sample_logits = features[:num_anchors] @ features.t() / temperature
     logits = torch.cat([centre, sample_logits], dim=1)
 
     not_self = torch.ones_like(sample_logits)
