@@ -5,8 +5,9 @@ from ..core.registry import require_framework
 
 require_framework('cls')
 
-from ..core.compat import patch_checkpoint_loading  # noqa: E402
+from ..core.compat import patch_checkpoint_loading, patch_mmcv_adjust_hue  # noqa: E402
 
 patch_checkpoint_loading()
+patch_mmcv_adjust_hue()
 
 from . import backbones, classifiers, datasets, heads, hooks, losses, metrics, necks, samplers, schedulers  # noqa: E402,F401
