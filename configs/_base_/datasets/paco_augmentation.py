@@ -99,13 +99,12 @@ cifar_regular_view = [
     dict(type='Cutout', shape=16, pad_val=0, prob=1.0),
 ]
 # `augmentation_sim_cifar`: crop 32 with scale (0.2, 1), flip, jitter (0.4, 0.4, 0.4, hue 0.1) with p 0.8, grayscale
-# 0.2, blur 0.5. Deviation: no hue jitter. mmcv's adjust_hue (mmcv 2.x) computes np.uint8(hue * 255), which raises an
-# OverflowError under numpy 2 for every negative hue, i.e. on about half the jittered images.
+# 0.2, blur 0.5. (Negative hues need ltmm.core.compat.patch_mmcv_adjust_hue under numpy 2, applied by ltmm.cls.)
 cifar_sim_view = [
     dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.2, 1.0), backend='pillow'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4)],
-         prob=0.8),
+    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
+                                              hue=0.1)], prob=0.8),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.2989, 0.587, 0.114)),  # RGB
     paco_blur,
 ]
