@@ -12,6 +12,10 @@ entry point.
 - Distributed training without CUDA: mmengine 0.10.7 calls ``torch.cuda.set_device`` unconditionally in
   ``init_dist``. :func:`init_distributed` starts a gloo process group first (the Runner then skips ``init_dist``),
   and :func:`cpu_ddp_wrapper_cfg` stops the Runner from passing CUDA ``device_ids`` to DDP.
+- mmcv 2.x ``adjust_hue`` (mmpretrain's ``ColorJitter`` with ``hue > 0``) shifts the hue channel by
+  ``np.uint8(hue_factor * 255)``, which numpy 2 refuses for a negative factor (OverflowError on about half the
+  jittered images). :func:`patch_mmcv_adjust_hue` replaces ``mmcv.adjust_hue`` with the same conversion and numpy 1's
+  shift, ``int(hue_factor * 255)`` wrapped modulo 256.
 """
 import functools
 import os
@@ -23,8 +27,8 @@ from typing import Any, Callable, List, Optional
 import numpy as np
 import torch
 
-__all__ = ['mmengine_checkpoint_globals', 'patch_checkpoint_loading', 'patch_lvis_eval', 'init_distributed',
-           'cpu_ddp_wrapper_cfg', 'CheckpointSecurityError']
+__all__ = ['mmengine_checkpoint_globals', 'patch_checkpoint_loading', 'patch_lvis_eval', 'patch_mmcv_adjust_hue',
+           'init_distributed', 'cpu_ddp_wrapper_cfg', 'CheckpointSecurityError']
 
 
 class CheckpointSecurityError(pickle.UnpicklingError):
@@ -109,6 +113,53 @@ def patch_lvis_eval() -> None:
 
     wrapper.__ltmm_patched__ = True  # type: ignore[attr-defined]
     LVISEval.accumulate = wrapper
+
+
+def adjust_hue(img: np.ndarray, hue_factor: float, backend: Optional[str] = None) -> np.ndarray:
+    """mmcv 2.x ``adjust_hue`` (the same HSV round trip per backend) with numpy 1's hue shift for negative factors:
+    ``int(hue_factor * 255) mod 256`` added to the uint8 hue channel, wrapping around.
+
+    Args:
+        img: an ``(H, W, 3)`` BGR image.
+        hue_factor: the hue shift, in ``[-0.5, 0.5]``.
+        backend: 'cv2' or 'pillow'; None for mmcv's ``imread_backend``.
+    """
+    import cv2
+    from mmcv.image import io as mmcv_io
+    from PIL import Image
+
+    backend = mmcv_io.imread_backend if backend is None else backend
+    if backend not in ('cv2', 'pillow'):
+        raise ValueError(f'adjust_hue: backend must be cv2 or pillow, got {backend!r}')
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f'adjust_hue: hue_factor must be in [-0.5, 0.5], got {hue_factor}')
+    shift = np.uint8(int(hue_factor * 255) % 256)
+    if backend == 'pillow':
+        if img.dtype != np.uint8:
+            raise TypeError(f'adjust_hue: the pillow backend takes uint8 images, got {img.dtype}')
+        h, s, v = Image.fromarray(np.ascontiguousarray(img[..., ::-1])).convert('HSV').split()
+        h = Image.fromarray(np.asarray(h, dtype=np.uint8) + shift, 'L')  # uint8 addition wraps around
+        return np.array(Image.merge('HSV', (h, s, v)).convert('RGB'), dtype=img.dtype)[..., ::-1]
+    hsv = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_BGR2HSV_FULL)
+    hsv[..., 0] += shift
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL).astype(img.dtype)
+
+
+def patch_mmcv_adjust_hue() -> None:
+    """Route ``mmcv.adjust_hue`` (what mmpretrain's ``ColorJitter`` calls) to :func:`adjust_hue` under numpy 2
+    (idempotent; nothing changes under numpy 1 or without mmcv)."""
+    if int(np.__version__.split('.')[0]) < 2:
+        return
+    try:
+        import mmcv
+        import mmcv.image
+    except ImportError:
+        return
+    if getattr(mmcv.adjust_hue, '__ltmm_patched__', False):
+        return
+    adjust_hue.__ltmm_patched__ = True  # type: ignore[attr-defined]
+    mmcv.adjust_hue = adjust_hue
+    mmcv.image.adjust_hue = adjust_hue
 
 
 def init_distributed(launcher: str, timeout_s: int = 1800) -> None:

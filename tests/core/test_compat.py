@@ -104,3 +104,25 @@ def test_init_distributed_errors_are_clear(monkeypatch):
         monkeypatch.delenv(key, raising=False)
     with pytest.raises(RuntimeError, match='torchrun'):
         init_distributed('pytorch')
+
+
+def test_adjust_hue_matches_mmcv_and_takes_negative_factors_under_numpy_2():
+    import mmcv
+    from mmcv.image import photometric
+
+    import ltmm.cls  # noqa: F401  (applies the patch)
+    from ltmm.core.compat import adjust_hue
+
+    img = (np.random.RandomState(0).rand(16, 16, 3) * 255).astype(np.uint8)
+    for backend in ('cv2', 'pillow'):
+        for hue in (0.0, 0.05, 0.1, 0.5):  # where mmcv works, the same image
+            assert np.array_equal(adjust_hue(img, hue, backend), photometric.adjust_hue(img, hue, backend))
+        # numpy 1's shift: int(-0.1 * 255) = -25, i.e. +231 mod 256, undone by +25 up to HSV rounding
+        back = adjust_hue(adjust_hue(img, -0.1, backend), 0.1, backend)
+        assert np.abs(back.astype(int) - img).mean() < 2
+    if int(np.__version__.split('.')[0]) >= 2:
+        assert mmcv.adjust_hue is adjust_hue
+        with pytest.raises(OverflowError):
+            photometric.adjust_hue(img, -0.1, 'cv2')  # the mmcv bug the patch routes around
+    with pytest.raises(ValueError, match='hue_factor'):
+        adjust_hue(img, 0.6)

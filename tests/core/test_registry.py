@@ -25,6 +25,7 @@ EXPECTED = {
         'HOOKS': {'FreezeAllButHook'},
         'DATA_SAMPLERS': set(),
         'PARAM_SCHEDULERS': set(),
+        'TRANSFORMS': set(),
     },
     'mmpretrain': {
         'DATASETS': {'ImageNetLTDataset', 'PlacesLTDataset', 'INat2018Dataset', 'CIFARLTDataset',
@@ -38,10 +39,12 @@ EXPECTED = {
                    'CausalNormClsHead', 'ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt', 'LADELoss',
                    'WeightedSoftmaxLoss', 'AREALoss', 'ResLTHead', 'ResLTLoss', 'CCSAMClsHead', 'TLCLoss',
                    'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier', 'RSG', 'RSGClassifier', 'SADELoss', 'BalPoELoss',
-                   'APA', 'AGLU'},
+                   'APA', 'AGLU', 'SupConLoss', 'QueueContrastClassifier', 'KCLLoss', 'TSCLoss', 'PaCoLoss',
+                   'GPaCoLoss', 'MLPNeck'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler', 'DeferredResampler'},
-        'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR'},
+        'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR', 'PaCoWarmupStepLR'},
+        'TRANSFORMS': {'FloorPosterize'},
     },
 }
 

@@ -1,8 +1,11 @@
 """Classifiers whose training step is more than mmpretrain's ``ImageClassifier``: GLMC's mixed pairs, RSG's
-generator module inserted between backbone stages, RIDE's routed inference and distillation."""
+generator module inserted between backbone stages, RIDE's routed inference and distillation, the momentum encoder and
+labelled queue of the supervised MoCo-style contrastive methods."""
 from .glmc_classifier import GLMCClassifier
+from .labelled_queue import LabelledQueue
+from .queue_contrast_classifier import MomentumEncoder, QueueContrastClassifier
 from .ride_classifier import RIDEClassifier, build_teacher
 from .rsg import RSG, RSGClassifier, rsg_head_classes, rsg_segments
 
-__all__ = ['GLMCClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes',
-           'rsg_segments']
+__all__ = ['GLMCClassifier', 'LabelledQueue', 'MomentumEncoder', 'QueueContrastClassifier', 'RIDEClassifier', 'RSG',
+           'RSGClassifier', 'build_teacher', 'rsg_head_classes', 'rsg_segments']

@@ -6,20 +6,25 @@ from .balpoe_loss import BalPoELoss
 from .base import ClassificationLoss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
+from .gpaco_loss import GPaCoLoss
+from .kcl_loss import KCLLoss
 from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
+from .paco_loss import PaCoLoss, paco_loss
 from .reslt_loss import ResLTLoss
 from .ride_loss import RIDEDistillLoss, RIDELoss
 from .sade_loss import SADELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .softmax_focal_loss import SoftmaxFocalLoss
+from .supcon_loss import SupConLoss, supcon_loss
 from .tlc_loss import TLCLoss
+from .tsc_loss import TSCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'ClassBalancedLoss',
-           'ClassificationLoss', 'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss',
-           'LogitAdjustedLoss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss',
-           'SoftmaxFocalLoss', 'TLCLoss',
+           'ClassificationLoss', 'DeferredReweighting', 'GPaCoLoss', 'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss',
+           'LDAMLoss', 'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss',
+           'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss',
            'WeightedSoftmaxLoss']
