@@ -11,5 +11,4 @@ patch_checkpoint_loading()
 patch_mmcv_adjust_hue()
 
 from ..core import aglu  # noqa: E402,F401  (registers APA and AGLU)
-from . import (backbones, classifiers, datasets, heads, hooks, losses, metrics, necks,  # noqa: E402,F401
-               samplers, schedulers)
+from . import backbones, classifiers, datasets, heads, hooks, losses, metrics, necks, samplers, schedulers  # noqa: E402,F401
