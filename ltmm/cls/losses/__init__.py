@@ -5,6 +5,7 @@ from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .base import ClassificationLoss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
+from .kcl_loss import KCLLoss
 from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
@@ -14,9 +15,12 @@ from .ride_loss import RIDELoss
 from .sade_loss import SADELoss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .softmax_focal_loss import SoftmaxFocalLoss
+from .supcon_loss import SupConLoss, supcon_loss
 from .tlc_loss import TLCLoss
+from .tsc_loss import TSCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
-           'DeferredReweighting', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'ResLTLoss',
-           'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'TLCLoss', 'WeightedSoftmaxLoss']
+           'DeferredReweighting', 'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss',
+           'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss',
+           'TLCLoss', 'TSCLoss', 'WeightedSoftmaxLoss']

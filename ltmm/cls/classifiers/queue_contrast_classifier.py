@@ -1,0 +1,203 @@
+"""The momentum-encoder + labelled-queue classifier of the supervised MoCo-style methods (PaCo, KCL, TSC, SBCL on
+ImageNet): MoCo's mechanics (He et al., "Momentum Contrast for Unsupervised Visual Representation Learning", CVPR
+2020; facebookresearch/moco@64444f4a ``moco/builder.py``, CC-BY-NC, re-implemented from its description, nothing
+copied) with labels in the queue, a pluggable contrastive loss and an optional online classifier.
+
+One training step (``loss()``), on the two views of the two-view dataset bases
+(``configs/_base_/datasets/*_two_view.py``: view 0 is the query, view 1 the key):
+
+1. ``h = pool(backbone(x_q))``, ``q = normalize(neck(h))``; ``cls_score = head(h)`` when there is a head;
+2. under ``no_grad``: the momentum update of the key encoder (backbone + pool + neck) **first**
+   ``theta_k <- m theta_k + (1 - m) theta_q`` (the first update copies the query encoder, as MoCo's construction),
+   then shuffle-BN over the ranks (mmpretrain's ``batch_shuffle_ddp`` / ``batch_unshuffle_ddp``; skipped on one
+   rank, where a permutation changes nothing the key encoder computes) and ``k = normalize(neck_k(h_k))``;
+3. ``contrast_loss(query=q, key=k, queue_feats=..., queue_labels=..., labels=y, cls_score=..., pooled=h)``, a dict
+   of losses (the queue is passed as detached copies, so the enqueue cannot change what backward reads);
+4. enqueue the keys and labels of every rank (:class:`~ltmm.cls.classifiers.LabelledQueue`).
+
+Key encoder: mmengine's ``ExponentialMovingAverage`` (mmengine 0.10.7 convention
+``avg <- (1 - momentum) avg + momentum src``, so ltmm passes ``momentum = 1 - m`` and takes ``m`` in MoCo's
+convention, 0.999 by default as MoCo and every method here). Its BatchNorm running statistics are **its own**
+(updated by its own train-mode forwards, as MoCo's ``encoder_k``): mmengine's EMA would otherwise copy the query's
+buffers into it on every update (``update_buffers=False``). The key forward runs in train mode on batch statistics,
+so this matters only where the key encoder is used in eval mode (SBCL clusters with it).
+
+DDP: the key encoder's parameters have ``requires_grad=False``; every query parameter is used in each step, so the
+default ``find_unused_parameters=False`` works unless a head is given but not used by the loss.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel, ExponentialMovingAverage
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from ...core.distributed import rank_and_world_size
+from ...core.registry import register_into
+from .labelled_queue import LabelledQueue
+
+NUM_VIEWS = 2  # view 0: query, view 1: key
+
+
+class MomentumEncoder(ExponentialMovingAverage):
+    """mmengine's ``ExponentialMovingAverage`` of the parameters only, keeping the averaged model's own buffers
+    (MoCo's key encoder; see the module docstring). ``momentum`` is mmengine's (``1 - m``)."""
+
+    @torch.no_grad()
+    def update_parameters(self, model: nn.Module) -> None:
+        src = dict(model.named_parameters())
+        for name, avg in self.avg_parameters.items():
+            if self.steps == 0:
+                avg.copy_(src[name])
+            elif self.steps % self.interval == 0 and avg.dtype.is_floating_point:
+                self.avg_func(avg, src[name].to(avg.device), self.steps)
+        self.steps += 1
+
+
+def _last(x: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
+    return x[-1] if isinstance(x, (tuple, list)) else x
+
+
+@register_into('MODELS', scopes=('mmpretrain',))
+class QueueContrastClassifier(BaseModel):
+    """Backbone + pooling + projection neck, a momentum key encoder, a labelled queue, a contrastive loss and an
+    optional online classifier head (module docstring).
+
+    Training inputs: the list of two ``(N, C, H, W)`` views ``[x_q, x_k]`` and data samples with ``gt_label`` (a
+    two-view dataset base with ``default_collate``). Test inputs: one ``(N, C, H, W)`` tensor.
+
+    Args:
+        backbone: the encoder's backbone config (its output: a tuple of feature maps).
+        neck: the projection head config, applied to the pooled feature tuple ``(h,)`` (e.g. mmpretrain's
+            ``MoCoV2Neck`` with ``with_avg_pool=False``: MoCo v2's MLP without BN; ``NonLinearNeck`` for an MLP with
+            BN; ``LinearNeck`` with ``norm_cfg=None`` for KCL's single linear layer).
+        contrast_loss: the loss config; called as ``contrast_loss(query=q, key=k, queue_feats=(K, d),
+            queue_labels=(K,), labels=(B,), cls_score=(B, C) or None, pooled=(B, D))`` (plus
+            ``queue_extra_ids=(K, E), extra_ids=(B, E)`` when ``extra_id_fields`` is not empty), returning a dict of
+            losses.
+        queue_size: ``K``, a multiple of the global batch.
+        feat_dim: ``d``, the neck's output width (the queue's key width).
+        head: the online classifier on the pooled feature (an mmpretrain ``ClsHead``), or None. Its logits give
+            ``predict()``; how it trains is ``online_probe``'s.
+        online_probe: False (default): the head's logits go to the contrastive loss as ``cls_score`` (PaCo's
+            centres), which trains them. True: the head is a monitor of the two-stage methods (KCL, TSC), trained
+            with its own loss (``loss_online_probe``) on the **detached** pooled feature, so it does not change the
+            representation, and ``cls_score`` is None; it lets stage 1 validate. Needs a head.
+        pool: the pooling neck from the backbone's maps to ``h``. Default ``GlobalAveragePooling``.
+        momentum: ``m`` of the key encoder, MoCo's convention. Default 0.999 (MoCo ``--moco-m``, BalFeat, TSC, PaCo).
+        shuffle_bn: shuffle the key batch across ranks (MoCo's shuffle-BN). Default True (every official run).
+        extra_id_fields: data-sample fields holding one integer id per sample (e.g. SBCL's subclass id) stored in
+            the queue beside the label. Default none.
+        data_preprocessor: its config or module; default type mmpretrain's ``SelfSupDataPreprocessor`` (it
+            normalises lists of views).
+        init_cfg: mmengine's.
+    """
+
+    def __init__(self, backbone: dict, neck: dict, contrast_loss: dict, queue_size: int, feat_dim: int,
+                 head: Optional[dict] = None, online_probe: bool = False, pool: Optional[dict] = None,
+                 momentum: float = 0.999, shuffle_bn: bool = True, extra_id_fields: Sequence[str] = (),
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None, init_cfg: Optional[dict] = None) -> None:
+        if not 0.0 < momentum < 1.0:
+            raise ValueError(f'QueueContrastClassifier: momentum m (MoCo convention) must be in (0, 1), got '
+                             f'{momentum!r}')
+        if online_probe and head is None:
+            raise ValueError('QueueContrastClassifier: online_probe=True needs a head')
+        data_preprocessor = {} if data_preprocessor is None else data_preprocessor
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(dict(dict(type='SelfSupDataPreprocessor'), **data_preprocessor))
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.online_probe = bool(online_probe)
+        self.backbone = MODELS.build(backbone)
+        self.pool = MODELS.build(pool if pool is not None else dict(type='GlobalAveragePooling'))
+        self.neck = MODELS.build(neck)
+        self.head = MODELS.build(head) if head is not None else None
+        self.contrast_loss = MODELS.build(contrast_loss)
+        self.momentum = float(momentum)
+        self.momentum_encoder = MomentumEncoder(self._query_encoder(), momentum=1.0 - self.momentum)
+        self.extra_id_fields = tuple(extra_id_fields)
+        self.queue = LabelledQueue(queue_size, feat_dim, num_extra_ids=len(self.extra_id_fields))
+        self.shuffle_bn = bool(shuffle_bn)
+
+    def _query_encoder(self) -> nn.Sequential:
+        return nn.Sequential(self.backbone, self.pool, self.neck)
+
+    def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The pooled features (a tuple, as mmpretrain's ``ImageClassifier.extract_feat`` with a pooling neck)."""
+        feats = self.pool(self.backbone(inputs))
+        return feats if isinstance(feats, tuple) else (feats, )
+
+    def forward(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        if mode == 'tensor':
+            return self.extract_feat(inputs)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'QueueContrastClassifier: invalid mode {mode!r} (tensor, loss or predict)')
+
+    @torch.no_grad()
+    def key_features(self, x_k: torch.Tensor) -> torch.Tensor:
+        """Momentum-update the key encoder, then the unit keys of ``x_k`` (shuffle-BN across ranks)."""
+        self.momentum_encoder.update_parameters(self._query_encoder())
+        shuffle = self.shuffle_bn and rank_and_world_size()[1] > 1
+        if shuffle:
+            x_k, idx_unshuffle = batch_shuffle_ddp(x_k)
+        k = F.normalize(_last(self.momentum_encoder(x_k)), dim=1)
+        return batch_unshuffle_ddp(k, idx_unshuffle) if shuffle else k
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """The contrastive loss of one batch of view pairs (module docstring)."""
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != NUM_VIEWS:
+            got = f'a list of {len(inputs)} views' if isinstance(inputs, (list, tuple)) else type(inputs).__name__
+            raise ValueError(f'QueueContrastClassifier trains on [x_query, x_key] (a two-view dataset base, '
+                             f'default_collate), got {got}')
+        x_q, x_k = inputs
+        labels = _field(data_samples, 'gt_label').to(x_q.device)
+        pooled = self.extract_feat(x_q)
+        q = F.normalize(_last(self.neck(pooled)), dim=1)
+        cls_score = self.head(pooled) if self.head is not None and not self.online_probe else None
+        k = self.key_features(x_k)
+        extra = [_field(data_samples, name).to(x_q.device) for name in self.extra_id_fields]
+        kwargs = {}
+        if extra:
+            kwargs = dict(extra_ids=torch.stack(extra, dim=1), queue_extra_ids=self.queue.extra_ids.clone())
+        losses = self.contrast_loss(query=q, key=k, queue_feats=self.queue.feats.clone(),
+                                    queue_labels=self.queue.labels.clone(), labels=labels, cls_score=cls_score,
+                                    pooled=_last(pooled), **kwargs)
+        if not isinstance(losses, dict):
+            raise TypeError(f'QueueContrastClassifier: contrast_loss must return a dict of losses, got '
+                            f'{type(losses).__name__}')
+        self.queue.enqueue(k, labels, *extra)
+        if self.online_probe:
+            probe = self.head.loss(tuple(p.detach() for p in pooled), data_samples)
+            losses.update({f'{name}_online_probe': value for name, value in probe.items()})
+        return losses
+
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
+        """The online classifier's prediction (``head.predict``, raw logits, no prior subtraction); without a head,
+        data samples carrying the pooled feature in the field ``feats`` (for a later linear probe)."""
+        pooled = self.extract_feat(inputs)
+        if self.head is not None:
+            return self.head.predict(pooled, data_samples)
+        feats = _last(pooled)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(feats.shape[0])]
+        for sample, feat in zip(data_samples, feats):
+            sample.set_field(feat, 'feats', field_type='data')
+        return data_samples
+
+
+def _field(data_samples: Sequence[DataSample], field: str) -> torch.Tensor:
+    missing = [i for i, ds in enumerate(data_samples) if field not in ds]
+    if missing:
+        raise ValueError(f'QueueContrastClassifier: data sample {missing[0]} has no {field}')
+    values = torch.cat([torch.as_tensor(ds.get(field)).reshape(-1) for ds in data_samples])
+    if len(values) != len(data_samples):
+        raise ValueError(f'QueueContrastClassifier: one {field} per sample expected, got {len(values)} for '
+                         f'{len(data_samples)} samples')
+    return values.long()
+
