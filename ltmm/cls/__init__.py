@@ -1,5 +1,5 @@
 """Long-tailed classification on mmpretrain: losses, heads, classifiers, backbones, datasets, samplers, metrics,
-hooks and lr schedulers, registered into mmpretrain's registries on import (with the compat shims of the pinned
+hooks, necks and lr schedulers, registered into mmpretrain's registries on import (with the compat shims of the pinned
 stack)."""
 from ..core.registry import require_framework
 
@@ -9,4 +9,5 @@ from ..core.compat import patch_checkpoint_loading  # noqa: E402
 
 patch_checkpoint_loading()
 
-from . import backbones, classifiers, datasets, heads, hooks, losses, metrics, samplers, schedulers  # noqa: E402,F401
+from . import (backbones, classifiers, datasets, heads, hooks, losses, metrics, necks, samplers,  # noqa: E402,F401
+               schedulers)

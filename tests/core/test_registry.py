@@ -24,6 +24,7 @@ EXPECTED = {
         'HOOKS': {'FreezeAllButHook'},
         'DATA_SAMPLERS': set(),
         'PARAM_SCHEDULERS': set(),
+        'TRANSFORMS': set(),
     },
     'mmpretrain': {
         'DATASETS': {'ImageNetLTDataset', 'PlacesLTDataset', 'INat2018Dataset', 'CIFARLTDataset',
@@ -36,10 +37,12 @@ EXPECTED = {
                    'CausalNormClsHead', 'ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt', 'LADELoss',
                    'WeightedSoftmaxLoss', 'AREALoss', 'ResLTHead', 'ResLTLoss', 'CCSAMClsHead', 'TLCLoss',
                    'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier', 'RSG', 'RSGClassifier', 'SADELoss',
-                   'SupConLoss', 'QueueContrastClassifier', 'KCLLoss', 'TSCLoss'},
+                   'SupConLoss', 'QueueContrastClassifier', 'KCLLoss', 'TSCLoss', 'PaCoLoss', 'GPaCoLoss',
+                   'MLPNeck'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler', 'DeferredResampler'},
-        'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR'},
+        'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR', 'PaCoWarmupStepLR'},
+        'TRANSFORMS': {'FloorPosterize'},
     },
 }
 

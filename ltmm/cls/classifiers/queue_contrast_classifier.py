@@ -22,6 +22,11 @@ convention, 0.999 by default as MoCo and every method here). Its BatchNorm runni
 buffers into it on every update (``update_buffers=False``). The key forward runs in train mode on batch statistics,
 so this matters only where the key encoder is used in eval mode (SBCL clusters with it).
 
+Without a key encoder (``momentum=None``, GPaCo): the key view goes through the query encoder itself, with gradient
+and no shuffle-BN (two forward calls, so BatchNorm normalises each view with its own batch statistics, as GPaCo's
+``encoder_q(im_q)``, ``encoder_q(im_k)``), and the head's logits of both views are handed to the loss:
+``cls_score = [head(h_q); head(h_k)]`` ``(2B, C)``, ``pooled = [h_q; h_k]``. The queue is unchanged.
+
 DDP: the key encoder's parameters have ``requires_grad=False``; every query parameter is used in each step, so the
 default ``find_unused_parameters=False`` works unless a head is given but not used by the loss.
 """
@@ -88,6 +93,7 @@ class QueueContrastClassifier(BaseModel):
             representation, and ``cls_score`` is None; it lets stage 1 validate. Needs a head.
         pool: the pooling neck from the backbone's maps to ``h``. Default ``GlobalAveragePooling``.
         momentum: ``m`` of the key encoder, MoCo's convention. Default 0.999 (MoCo ``--moco-m``, BalFeat, TSC, PaCo).
+            None: no key encoder, keys from the query encoder with gradient (GPaCo; module docstring).
         shuffle_bn: shuffle the key batch across ranks (MoCo's shuffle-BN). Default True (every official run).
         extra_id_fields: data-sample fields holding one integer id per sample (e.g. SBCL's subclass id) stored in
             the queue beside the label. Default none.
@@ -98,9 +104,9 @@ class QueueContrastClassifier(BaseModel):
 
     def __init__(self, backbone: dict, neck: dict, contrast_loss: dict, queue_size: int, feat_dim: int,
                  head: Optional[dict] = None, online_probe: bool = False, pool: Optional[dict] = None,
-                 momentum: float = 0.999, shuffle_bn: bool = True, extra_id_fields: Sequence[str] = (),
+                 momentum: Optional[float] = 0.999, shuffle_bn: bool = True, extra_id_fields: Sequence[str] = (),
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None, init_cfg: Optional[dict] = None) -> None:
-        if not 0.0 < momentum < 1.0:
+        if momentum is not None and not 0.0 < momentum < 1.0:
             raise ValueError(f'QueueContrastClassifier: momentum m (MoCo convention) must be in (0, 1), got '
                              f'{momentum!r}')
         if online_probe and head is None:
@@ -115,8 +121,9 @@ class QueueContrastClassifier(BaseModel):
         self.neck = MODELS.build(neck)
         self.head = MODELS.build(head) if head is not None else None
         self.contrast_loss = MODELS.build(contrast_loss)
-        self.momentum = float(momentum)
-        self.momentum_encoder = MomentumEncoder(self._query_encoder(), momentum=1.0 - self.momentum)
+        self.momentum = None if momentum is None else float(momentum)
+        self.momentum_encoder = (None if momentum is None else
+                                 MomentumEncoder(self._query_encoder(), momentum=1.0 - self.momentum))
         self.extra_id_fields = tuple(extra_id_fields)
         self.queue = LabelledQueue(queue_size, feat_dim, num_extra_ids=len(self.extra_id_fields))
         self.shuffle_bn = bool(shuffle_bn)
@@ -160,7 +167,14 @@ class QueueContrastClassifier(BaseModel):
         pooled = self.extract_feat(x_q)
         q = F.normalize(_last(self.neck(pooled)), dim=1)
         cls_score = self.head(pooled) if self.head is not None and not self.online_probe else None
-        k = self.key_features(x_k)
+        if self.momentum_encoder is None:  # GPaCo: the query encoder, with gradient, both views' logits
+            pooled_k = self.extract_feat(x_k)
+            k = F.normalize(_last(self.neck(pooled_k)), dim=1)
+            if cls_score is not None:
+                cls_score = torch.cat([cls_score, self.head(pooled_k)])
+            pooled = (torch.cat([_last(pooled), _last(pooled_k)]), )
+        else:
+            k = self.key_features(x_k)
         extra = [_field(data_samples, name).to(x_q.device) for name in self.extra_id_fields]
         kwargs = {}
         if extra:

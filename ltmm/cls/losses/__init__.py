@@ -5,11 +5,13 @@ from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .base import ClassificationLoss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
+from .gpaco_loss import GPaCoLoss
 from .kcl_loss import KCLLoss
 from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
+from .paco_loss import PaCoLoss, paco_loss
 from .reslt_loss import ResLTLoss
 from .ride_loss import RIDELoss
 from .sade_loss import SADELoss
@@ -21,6 +23,6 @@ from .tsc_loss import TSCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
-           'DeferredReweighting', 'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss',
-           'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss',
-           'TLCLoss', 'TSCLoss', 'WeightedSoftmaxLoss']
+           'DeferredReweighting', 'GPaCoLoss', 'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss',
+           'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss',
+           'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss', 'WeightedSoftmaxLoss']
