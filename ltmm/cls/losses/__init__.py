@@ -3,6 +3,7 @@ from .area_loss import AREAHook, AREALoss
 from .balanced_bce_loss import BalancedBCELoss
 from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .base import ClassificationLoss
+from .bcl_loss import BCLLoss, bcl_loss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
 from .gpaco_loss import GPaCoLoss
@@ -22,7 +23,8 @@ from .tlc_loss import TLCLoss
 from .tsc_loss import TSCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
-__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'ClassBalancedLoss', 'ClassificationLoss',
-           'DeferredReweighting', 'GPaCoLoss', 'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss',
-           'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss',
-           'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss', 'WeightedSoftmaxLoss']
+__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BCLLoss', 'bcl_loss', 'ClassBalancedLoss',
+           'ClassificationLoss', 'DeferredReweighting', 'GPaCoLoss', 'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss',
+           'LDAMLoss', 'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDELoss', 'SADELoss',
+           'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss',
+           'WeightedSoftmaxLoss']
