@@ -38,7 +38,7 @@ EXPECTED = {
                    'WeightedSoftmaxLoss', 'AREALoss', 'ResLTHead', 'ResLTLoss', 'CCSAMClsHead', 'TLCLoss',
                    'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier', 'RSG', 'RSGClassifier', 'SADELoss',
                    'SupConLoss', 'QueueContrastClassifier', 'KCLLoss', 'TSCLoss', 'PaCoLoss', 'GPaCoLoss',
-                   'MLPNeck'},
+                   'MLPNeck', 'BCLLoss', 'MultiViewContrastClassifier'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler', 'DeferredResampler'},
         'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR', 'PaCoWarmupStepLR'},
