@@ -300,6 +300,18 @@ def test_schedule_is_the_official_cosine_without_warmup():
     cfg = Config.fromfile(str(REPO / 'configs' / 'bcl' / 'bcl_resnet50_4xb64_imagenet-lt_90e.py'))
     assert cfg.param_scheduler.type == 'PaCoWarmupCosineLR' and cfg.param_scheduler.warmup_epochs == 0
     assert cfg.param_scheduler.end == cfg.train_cfg.max_epochs == 90
+    from ltmm.cls.schedulers import PaCoWarmupCosineLR
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = PaCoWarmupCosineLR(optimizer, warmup_epochs=0, end=90)
+    lrs = []
+    for _ in range(90):
+        lrs.append(optimizer.param_groups[0]['lr'])
+        optimizer.step()
+        scheduler.step()
+    assert lrs[0] == pytest.approx(0.05 * (1 + math.cos(math.pi / 91))) and lrs[-1] == pytest.approx(
+        0.05 * (1 + math.cos(math.pi * 90 / 91)))
+    with pytest.raises(ValueError, match='warmup_inclusive'):
+        PaCoWarmupCosineLR(optimizer, warmup_epochs=0, warmup_inclusive=True, end=90)
 
 
 @pytest.mark.slow
