@@ -4,6 +4,7 @@ from .balanced_bce_loss import BalancedBCELoss
 from .balanced_softmax_loss import BalancedSoftmaxLoss
 from .balpoe_loss import BalPoELoss
 from .base import ClassificationLoss
+from .bcl_loss import BCLLoss, bcl_loss
 from .class_balanced_loss import ClassBalancedLoss
 from .drw import DeferredReweighting
 from .gpaco_loss import GPaCoLoss
@@ -23,8 +24,9 @@ from .tlc_loss import TLCLoss
 from .tsc_loss import TSCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
-__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'ClassBalancedLoss',
-           'ClassificationLoss', 'DeferredReweighting', 'GPaCoLoss', 'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss',
-           'LDAMLoss', 'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss',
-           'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss',
+__all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'BCLLoss', 'bcl_loss',
+           'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'GPaCoLoss', 'KCLLoss',
+           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss',
+           'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss',
+           'TLCLoss', 'TSCLoss',
            'WeightedSoftmaxLoss']

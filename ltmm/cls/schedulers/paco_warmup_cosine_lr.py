@@ -38,7 +38,8 @@ class PaCoWarmupCosineParamScheduler(_ParamScheduler):
     Args:
         optimizer: the optimizer or optimizer wrapper.
         param_name: the parameter scheduled ('lr').
-        warmup_epochs: ``W``. Default 10 (PaCo's and GLMC's ``warmup_epochs = 10``).
+        warmup_epochs: ``W``. Default 10 (PaCo's and GLMC's ``warmup_epochs = 10``). 0: no warm-up, the cosine
+            ``(1 + cos(pi (e + 1) / (E + 1))) / 2`` from the first epoch (BCL's ``adjust_lr``, ``--warmup_epochs 0``).
         warmup_inclusive: the warm-up includes epoch ``W`` (GLMC's ``epoch <= warmup_epochs``). Default False
             (PaCo's ImageNet-LT ``epoch < warmup_epochs``).
         one_epoch_late: each value is set for the epoch after the one it is computed for (GLMC). Default False.
@@ -52,9 +53,11 @@ class PaCoWarmupCosineParamScheduler(_ParamScheduler):
                  by_epoch: bool = True, verbose: bool = False) -> None:
         if not by_epoch:
             raise ValueError(f'{type(self).__name__} is a per-epoch schedule (by_epoch=True)')
-        if end == INF or end - begin <= warmup_epochs or warmup_epochs < 1:
-            raise ValueError(f'{type(self).__name__}: needs a finite end with end - begin > warmup_epochs >= 1, '
+        if end == INF or end - begin <= warmup_epochs or warmup_epochs < 0:
+            raise ValueError(f'{type(self).__name__}: needs a finite end with end - begin > warmup_epochs >= 0, '
                              f'got begin={begin}, end={end}, warmup_epochs={warmup_epochs}')
+        if warmup_inclusive and warmup_epochs < 1:
+            raise ValueError(f'{type(self).__name__}: warmup_inclusive needs warmup_epochs >= 1, got {warmup_epochs}')
         self.warmup_epochs = int(warmup_epochs)
         self.warmup_inclusive = bool(warmup_inclusive)
         self.one_epoch_late = bool(one_epoch_late)

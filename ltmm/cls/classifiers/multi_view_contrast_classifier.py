@@ -1,0 +1,149 @@
+"""The multi-view contrastive classifier of the in-batch supervised-contrastive methods (BCL; also the form of SupCon
+and GPaCo-style training without a queue): every view of a batch through one encoder, a projection neck, an optional
+online classifier head trained with its own loss, and a pluggable contrastive loss over the projected views.
+
+One training step (``loss()``) on the ``V`` views of a multi-view dataset pipeline (mmpretrain ``MultiView`` +
+``default_collate``: the model receives a list of ``V`` ``(B, C, H, W)`` tensors):
+
+1. the used views are concatenated along the batch and go through the backbone and the pooling **in one pass**
+   (BatchNorm normalises all of them together, as BCL's ``model(torch.cat([v0, v1, v2]))``), giving ``h``;
+2. the projection neck runs on all of ``h`` (its BatchNorm over every view, as BCL's ``head``), ``z =
+   normalize(neck(h))``;
+3. the head's loss (``head.loss``) on ``h`` of the ``cls_views`` (BCL: view 0 only; the other views' logits are
+   discarded by the official code, and the cosine classifier has no batch statistics, so they are not computed);
+4. ``contrast_loss(features=z, labels=y[, head=head])`` with ``z`` of the ``contrast_views`` as ``(B, V_c, d)``
+   (view order as listed); ``head`` is passed when the loss's ``forward`` takes it (BCL's prototypes come from the
+   classifier weights). A tensor result is logged as ``loss_contrast``, a dict as it is.
+
+``predict()`` is the head's (raw logits, no prior subtraction), or the pooled feature without a head.
+"""
+import inspect
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from ...core.registry import register_into
+
+
+@register_into('MODELS', scopes=('mmpretrain',))
+class MultiViewContrastClassifier(BaseModel):
+    """Backbone + pooling, a projection neck, an optional online classifier head and a contrastive loss over several
+    views of each image, all views through the one encoder (module docstring).
+
+    Training inputs: the list of ``V`` ``(N, C, H, W)`` views and data samples with ``gt_label``. Test inputs: one
+    ``(N, C, H, W)`` tensor.
+
+    Args:
+        backbone: the encoder's backbone config.
+        neck: the projection head config, applied to the pooled feature tuple ``(h,)`` (e.g.
+            :class:`~ltmm.cls.necks.MLPNeck`); its output is L2-normalised.
+        contrast_loss: the contrastive loss config (e.g. :class:`~ltmm.cls.losses.BCLLoss`,
+            :class:`~ltmm.cls.losses.SupConLoss`), called as in the module docstring.
+        head: the online classifier (an mmpretrain ``ClsHead`` with its own loss), or None.
+        cls_views: the views whose pooled features train the head (ignored without a head). Default ``(0,)``
+            (BCL: the ``randcls`` view).
+        contrast_views: the views whose projections form the contrast, in this order. Default ``(1, 2)`` (BCL: the
+            two ``sim`` views); SupCon on a two-view pipeline: ``(0, 1)``.
+        pool: the pooling neck from the backbone's maps to ``h``. Default ``GlobalAveragePooling``.
+        data_preprocessor: its config or module; default type mmpretrain's ``SelfSupDataPreprocessor``, which
+            normalises lists of views.
+        init_cfg: mmengine's.
+    """
+
+    def __init__(self, backbone: dict, neck: dict, contrast_loss: dict, head: Optional[dict] = None,
+                 cls_views: Sequence[int] = (0, ), contrast_views: Sequence[int] = (1, 2),
+                 pool: Optional[dict] = None, data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        cls_views = tuple(int(v) for v in cls_views) if head is not None else ()
+        contrast_views = tuple(int(v) for v in contrast_views)
+        if not contrast_views or min(cls_views + contrast_views) < 0:
+            raise ValueError(f'MultiViewContrastClassifier: needs contrast views and non-negative view indices, got '
+                             f'cls_views={cls_views}, contrast_views={contrast_views}')
+        if len(set(contrast_views)) != len(contrast_views) or len(set(cls_views)) != len(cls_views):
+            raise ValueError(f'MultiViewContrastClassifier: a view listed twice in cls_views={cls_views} or '
+                             f'contrast_views={contrast_views}')
+        data_preprocessor = {} if data_preprocessor is None else data_preprocessor
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(dict(dict(type='SelfSupDataPreprocessor'), **data_preprocessor))
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.pool = MODELS.build(pool if pool is not None else dict(type='GlobalAveragePooling'))
+        self.neck = MODELS.build(neck)
+        self.head = MODELS.build(head) if head is not None else None
+        self.contrast_loss = MODELS.build(contrast_loss)
+        self.cls_views = cls_views
+        self.contrast_views = contrast_views
+        self.views = tuple(sorted(set(cls_views + contrast_views)))
+        self._loss_takes_head = 'head' in inspect.signature(self.contrast_loss.forward).parameters
+
+    def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The pooled features (a tuple, as mmpretrain's ``ImageClassifier.extract_feat`` with a pooling neck)."""
+        feats = self.pool(self.backbone(inputs))
+        return feats if isinstance(feats, tuple) else (feats, )
+
+    def forward(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        if mode == 'tensor':
+            return self.extract_feat(inputs)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'MultiViewContrastClassifier: invalid mode {mode!r} (tensor, loss or predict)')
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """The head's and the contrastive losses of one batch of views (module docstring)."""
+        if not isinstance(inputs, (list, tuple)) or len(inputs) <= max(self.views):
+            got = f'a list of {len(inputs)} views' if isinstance(inputs, (list, tuple)) else type(inputs).__name__
+            raise ValueError(f'MultiViewContrastClassifier trains on a list of at least {max(self.views) + 1} views '
+                             f'(a MultiView pipeline, default_collate), got {got}')
+        shapes = {tuple(inputs[v].shape) for v in self.views}
+        if len(shapes) != 1:
+            raise ValueError(f'MultiViewContrastClassifier: the views must have one shape, got {sorted(shapes)}')
+        labels = _labels(data_samples).to(inputs[0].device)
+        batch = labels.numel()
+        pooled = self.extract_feat(torch.cat([inputs[v] for v in self.views]))[-1]
+        z = F.normalize(_last(self.neck((pooled, ))), dim=1)
+        slot = {v: i for i, v in enumerate(self.views)}
+        losses = {}
+        if self.head is not None and self.cls_views:
+            cls_feats = torch.cat([pooled[slot[v] * batch:(slot[v] + 1) * batch] for v in self.cls_views])
+            losses.update(self.head.loss((cls_feats, ), list(data_samples) * len(self.cls_views)))
+        features = torch.stack([z[slot[v] * batch:(slot[v] + 1) * batch] for v in self.contrast_views], dim=1)
+        kwargs = dict(head=self.head) if self._loss_takes_head else {}
+        contrast = self.contrast_loss(features=features, labels=labels, **kwargs)
+        losses.update(contrast if isinstance(contrast, dict) else dict(loss_contrast=contrast))
+        return losses
+
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
+        """The online classifier's prediction (``head.predict``, raw logits); without a head, data samples
+        carrying the pooled feature in the field ``feats``."""
+        pooled = self.extract_feat(inputs)
+        if self.head is not None:
+            return self.head.predict(pooled, data_samples)
+        feats = pooled[-1]
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(feats.shape[0])]
+        for sample, feat in zip(data_samples, feats):
+            sample.set_field(feat, 'feats', field_type='data')
+        return data_samples
+
+
+def _last(x: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
+    return x[-1] if isinstance(x, (tuple, list)) else x
+
+
+def _labels(data_samples: Sequence[DataSample]) -> torch.Tensor:
+    missing = [i for i, ds in enumerate(data_samples) if 'gt_label' not in ds]
+    if missing:
+        raise ValueError(f'MultiViewContrastClassifier: data sample {missing[0]} has no gt_label')
+    labels = torch.cat([torch.as_tensor(ds.gt_label).reshape(-1) for ds in data_samples])
+    if len(labels) != len(data_samples):
+        raise ValueError(f'MultiViewContrastClassifier: single-label data only, got {len(labels)} labels for '
+                         f'{len(data_samples)} samples')
+    return labels.long()
