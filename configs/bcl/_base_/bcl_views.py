@@ -6,12 +6,12 @@
 _base_ = '../../_base_/datasets/paco_augmentation.py'
 # `augmentation_randncls` (crop, flip, jitter (0.4, 0.4, 0.4, 0) always, RandAugment n2 m10) is PaCo's randcls_view.
 # `augmentation_sim` (BCL's, not PaCo's): crop (0.08, 1), flip, jitter (0.4, 0.4, 0.4, hue 0.1) with p 0.8,
-# grayscale p 0.2, no blur. Deviation: no hue jitter. mmcv's adjust_hue (mmcv 2.x) computes np.uint8(hue * 255),
-# which raises an OverflowError under numpy 2 for every negative hue (about half the jittered images).
+# grayscale p 0.2, no blur. (Negative hues need ltmm.core.compat.patch_mmcv_adjust_hue under numpy 2, applied by
+# ltmm.cls.)
 bcl_sim_view = [
     {{_base_.paco_crop}},
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4)],
-         prob=0.8),
+    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
+                                              hue=0.1)], prob=0.8),
     {{_base_.paco_gray}},
 ]
