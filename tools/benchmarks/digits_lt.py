@@ -40,6 +40,11 @@ Methods (``--methods``; all by default):
   tlc           TLC, 3 evidential experts on a ResNet-32 (stem shared), evidential fusion, TLC loss (configs/tlc)
   balpoe        BalPoE, 3 logit-adjusted experts (tau 0, 1, 2) on a ResNet-32 + mixup 0.4, the mean of the experts
                 (configs/balpoe)
+  ride-teacher  RIDE with 6 experts on a ResNet-32: the distillation teacher (configs/ride)
+  ride-distill  RIDE, 4 experts distilled from the 6-expert teacher of the same seed (configs/ride)
+  paco          PaCo: supervised MoCo with learnable class centres and the log-prior term (configs/paco)
+  gpaco         GPaCo: PaCo without the momentum encoder, both views anchors (configs/gpaco)
+  bcl           BCL: logit-adjusted cosine classifier + balanced contrast with class prototypes (configs/bcl)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -65,8 +70,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KEYS = ('all', 'many', 'medium', 'few')
 CE_CONFIG = 'configs/baseline/lenet_1xb32_digits-lt_30e.py'
 # name -> (label, config, kind): 'train' trains the config; 'stage2' trains it from the stage-1 checkpoint of the
-# same seed (STAGE1: CE unless listed); 'test' tests it with that checkpoint; 'tau' picks tau on the val split, then
-# tests
+# same seed (STAGE1: CE unless listed); 'distill' trains it with that checkpoint as its teacher; 'test' tests it with
+# that checkpoint; 'tau' picks tau on the val split, then tests
 METHODS = {
     'ce': ('CE', CE_CONFIG, 'train'),
     'ce-resnet32': ('CE (ResNet-32)', 'configs/baseline/resnet32_1xb32_digits-lt_30e.py', 'train'),
@@ -95,11 +100,19 @@ METHODS = {
     'sade': ('SADE (3 experts, ResNet-32)', 'configs/sade/sade_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'tlc': ('TLC (3 experts, ResNet-32)', 'configs/tlc/tlc_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'balpoe': ('BalPoE (3 experts, ResNet-32)', 'configs/balpoe/balpoe_resnet32_1xb32_digits-lt_30e.py', 'train'),
+    'ride-teacher': ('RIDE teacher (6 experts, ResNet-32)', 'configs/ride/ride-6e_resnet32_1xb32_digits-lt_30e.py',
+                     'train'),
+    'ride-distill': ('RIDE + distillation (4 experts)', 'configs/ride/ride-distill-4e_resnet32_1xb32_digits-lt_30e.py',
+                     'distill'),
+    'paco': ('PaCo', 'configs/paco/paco_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'gpaco': ('GPaCo', 'configs/gpaco/gpaco_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'bcl': ('BCL', 'configs/bcl/bcl_lenet_1xb32_digits-lt_30e.py', 'train'),
 }
-STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1'}
+STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1', 'ride-distill': 'ride-teacher'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
 BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32',
-             'sade': 'ce-resnet32', 'balpoe': 'ce-resnet32'}
+             'sade': 'ce-resnet32', 'balpoe': 'ce-resnet32', 'ride-teacher': 'ce-resnet32',
+             'ride-distill': 'ce-resnet32'}
 
 
 def parse_args() -> argparse.Namespace:
@@ -145,8 +158,11 @@ def run_method(name: str, seed: int, work_dir: str, stage1_ckpt: str, tau_sweep)
         return shot_metrics(runner.test())
     if not osp.isfile(stage1_ckpt):
         raise RuntimeError(f'{name} needs the {STAGE1.get(name, "ce")} checkpoint of seed {seed} ({stage1_ckpt})')
-    if kind == 'stage2':
-        runner = build_runner(config(path, work_dir, seed, load_from=stage1_ckpt))
+    if kind in ('stage2', 'distill'):
+        start = {'load_from': stage1_ckpt} if kind == 'stage2' else {
+            'model.teacher.checkpoint': stage1_ckpt,
+            'model.teacher.config': osp.join(REPO, METHODS[STAGE1[name]][1])}  # the cwd is the work dir
+        runner = build_runner(config(path, work_dir, seed, **start))
         runner.train()
         return shot_metrics(runner.test())
     options: Dict[str, Any] = {'load_from': stage1_ckpt}
