@@ -35,6 +35,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 import pycocotools.mask as mask_utils
 
+from .lvis_json import read_regular_results
+
 __all__ = ['evaluate_lvis', 'run_lvis_eval', 'read_result_columns', 'LVISEvalOutput', 'IOU_THRS', 'REC_THRS',
            'AREA_RNGS']
 
@@ -173,6 +175,16 @@ class MaskColumn(Sequence):
             self._other[len(self._ends)] = segm
             self._size.extend((0, 0))
         self._ends.append(len(self._counts))
+
+    @classmethod
+    def from_buffer(cls, counts: bytearray, ends: np.ndarray, sizes: np.ndarray) -> 'MaskColumn':
+        """The column of compressed RLEs whose ASCII counts lie one after the other in ``counts`` (mask ``i``'s
+        ending at ``ends[i]``), ``sizes`` ``(N, 2)`` their (height, width)."""
+        out = cls()
+        out._counts = counts
+        out._ends = array('q', np.ascontiguousarray(ends, np.int64).tobytes())
+        out._size = array('q', np.ascontiguousarray(sizes, np.int64).tobytes())
+        return out
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -324,6 +336,11 @@ def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox',
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'results: no such file {str(path)!r}')
+    with open(path, 'rb') as f:
+        columns = read_regular_results(f, iou_type, chunk_chars)
+    if columns is not None:
+        img, cat, score, boxes, masks = columns
+        return img, cat, score, boxes, MaskColumn.from_buffer(*masks) if masks is not None else None
     reader = _ResultReader(iou_type)
     try:
         try:
