@@ -151,8 +151,10 @@ def _make_template(head: bytes, iou_type: str) -> Optional[_Template]:
 
 def _check_numbers(text: bytes, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                    value: np.ndarray) -> Optional[Tuple[np.ndarray, np.ndarray]]:
-    """Check that every run ``buf[starts:ends]`` (``buf``: ``text`` as an array) with ``value`` set is a JSON number, by its non-digit characters
-    alone; returns each run's dot position (-1: none) and whether it has an exponent, or None for a bad number."""
+    """Check that every run ``buf[starts:ends]`` (``buf``: ``text`` as an array) with ``value`` set is a JSON
+    number, by its non-digit characters alone (a run is a maximal run of number characters, so the grammar comes down
+    to where '.', 'e', '+' and '-' may stand); returns each run's dot position (-1: none) and whether it has an
+    exponent, or None for a bad number."""
     special = np.flatnonzero(np.frombuffer(text.translate(_SPECIAL_MASK), bool))
     run = np.searchsorted(starts, special, side='right') - 1
     keep = value[run]
