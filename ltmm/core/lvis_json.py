@@ -20,7 +20,7 @@ names any error.
 """
 import json
 import re
-from typing import Any, BinaryIO, Dict, List, Optional, Tuple
+from typing import Any, BinaryIO, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -102,17 +102,20 @@ def _plain(value: Any, kind: type) -> bool:
     return isinstance(value, kind) and not isinstance(value, bool)
 
 
-def _make_template(head: bytes, iou_type: str) -> Optional[_Template]:
-    """The template of the first result of ``head`` (the text after the list's '['), or None when it is not a
-    regular result or is not followed by a separator and another result."""
+_MORE = 'more'  # _make_template: the first result and the start of the next are not all in the text yet
+
+
+def _make_template(head: bytes, iou_type: str, final: bool) -> Union[_Template, None, str]:
+    """The template of the first result of ``head`` (the text after the list's '['); None when it is not a regular
+    result followed by a separator and another result, ``_MORE`` when that cannot be told yet (not ``final``)."""
     obj = end = None
     for size in (1 << 12, 1 << 16, len(head)):  # the first result is short: do not decode the whole chunk
-        try:
-            obj, end = json.JSONDecoder().raw_decode(head[:size].decode('ascii'))
+        try:  # a non-ASCII character is never in a regular file, and it is found in the checks below
+            obj, end = json.JSONDecoder().raw_decode(head[:size].decode('ascii', errors='replace'))
             break
-        except ValueError:  # also UnicodeDecodeError
+        except ValueError:
             if size >= len(head):
-                return None
+                return None if final or len(head) > 1 << 26 else _MORE
     if not isinstance(obj, dict) or not set(obj) <= set(_KEYS) or not {'image_id', 'category_id', 'score'} <= set(obj):
         return None
     if not (_plain(obj['image_id'], int) and _plain(obj['category_id'], int)
@@ -130,7 +133,7 @@ def _make_template(head: bytes, iou_type: str) -> Optional[_Template]:
         return None  # masks are needed and missing: the json path reports it
     sep = _SEPARATOR.match(head, end)
     if sep is None or head[sep.end():sep.end() + 1] != b'{':
-        return None
+        return _MORE if not final and not head[end:].strip(_WHITESPACE + b',') else None
     unit = head[:sep.end()]
     keys = len(obj) + (2 if segm is not None else 0)
     quotes = unit.count(b'"')
@@ -348,11 +351,12 @@ def read_regular_results(f: BinaryIO, iou_type: str, chunk_bytes: int) -> Option
         eof = not block
         pending += block
         if template is None:
-            template = _make_template(pending, iou_type)
+            template = _make_template(pending, iou_type, eof)
             if template is None:
-                if eof or len(pending) > 64 * chunk_bytes + (1 << 20):
-                    return None
-                continue  # the first result and the start of the second may not have been read yet
+                return None
+            if template is _MORE:
+                template = None
+                continue
             keep_masks = iou_type == 'segm' or template.field.get('bbox0') is None
             chunks = _Chunks(template, keep_masks)
             boundary = b'}' + template.unit[template.unit.rindex(b'}') + 1:] + b'{'
