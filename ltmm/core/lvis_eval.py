@@ -201,19 +201,39 @@ class MaskColumn(Sequence):
 
     def take(self, rows: np.ndarray) -> 'MaskColumn':
         """A new column of items ``rows`` (in that order), as compact as this one."""
-        out = MaskColumn()
-        counts = memoryview(self._counts)
-        ends = self._ends
-        for start in range(0, len(rows), 1 << 16):  # bounded transient lists
-            block = [int(i) for i in rows[start:start + (1 << 16)]]
-            for i in block:
-                if i in self._other:
-                    out._other[len(out._ends)] = self._other[i]
-                    out._size.extend((0, 0))
-                else:
-                    out._counts += counts[ends[i - 1] if i > 0 else 0:ends[i]]
-                    out._size.extend((self._size[2 * i], self._size[2 * i + 1]))
-                out._ends.append(len(out._counts))
+        rows = np.asarray(rows, np.int64)
+        ends = np.frombuffer(self._ends, np.int64) if len(self._ends) else np.zeros(0, np.int64)
+        starts = np.r_[0, ends[:-1]].astype(np.int64)
+        lens = ends[rows] - starts[rows]  # 0 for the other items
+        new_ends = np.cumsum(lens)
+        counts = np.empty(int(new_ends[-1]) if len(rows) else 0, np.uint8)
+        source = np.frombuffer(self._counts, np.uint8)
+        for first in range(0, len(rows), 1 << 14):  # bounded index arrays
+            block = slice(first, first + (1 << 14))
+            new_start = new_ends[block] - lens[block]
+            index = np.repeat(starts[rows[block]] - new_start, lens[block])
+            index += np.arange(new_start[0], new_ends[block][-1]) if len(index) else 0
+            counts[new_start[0]:new_ends[block][-1]] = source[index]
+        del source  # the buffer of self._counts is released
+        out = MaskColumn.from_buffer(bytearray(counts.tobytes()), new_ends,
+                                     np.frombuffer(self._size, np.int64).reshape(-1, 2)[rows] if len(rows)
+                                     else np.zeros((0, 2), np.int64))
+        if self._other:
+            for j in np.flatnonzero(np.isin(rows, np.fromiter(self._other, np.int64, len(self._other)))).tolist():
+                out._other[j] = self._other[int(rows[j])]
+        return out
+
+    def rle_dicts(self, rows: np.ndarray) -> List[Any]:
+        """Items ``rows`` as pycocotools takes them: a compressed RLE as ``{'size', 'counts'}`` (counts as bytes),
+        anything else as it is."""
+        counts, ends, size, other = memoryview(self._counts), self._ends, self._size, self._other
+        out = []
+        for i in rows.tolist():
+            if i in other:
+                out.append(other[i])
+            else:
+                out.append({'size': [size[2 * i], size[2 * i + 1]],
+                            'counts': counts[ends[i - 1] if i > 0 else 0:ends[i]].tobytes()})
         return out
 
     def first_missing(self) -> Optional[int]:
@@ -469,12 +489,23 @@ class _GroundTruth:
         return _column([self.anns[i] for i in self.ann_index], 'bbox', self.source, 'annotation').reshape(-1, 4)
 
     def rles(self, rows: np.ndarray) -> List[dict]:
-        out = []
-        for i in self.ann_index[rows]:
+        """The masks of ground truth ``rows`` as compressed RLEs (lvis-api's ``ann_to_rle``). Polygons of the same
+        image size go through pycocotools in one call (one RLE per polygon; the merge of one is that RLE); an
+        annotation of several polygons is merged, of a 4-number polygon (a box to pycocotools) taken alone."""
+        out: List[Any] = [None] * len(rows)
+        batches: Dict[Tuple[int, int], List[Tuple[int, list]]] = {}
+        for j, i in enumerate(self.ann_index[rows].tolist()):
             ann = self.anns[i]
             if 'segmentation' not in ann:
                 raise ValueError(f"{self.source}: annotation {ann.get('id')} has no 'segmentation' (segm evaluation)")
-            out.append(_to_rle(ann['segmentation'], *self.image_size[ann['image_id']]))
+            segm, size = ann['segmentation'], self.image_size[ann['image_id']]
+            if isinstance(segm, list) and len(segm) == 1 and isinstance(segm[0], list) and len(segm[0]) > 4:
+                batches.setdefault(size, []).append((j, segm[0]))
+            else:
+                out[j] = _to_rle(segm, *size)
+        for (height, width), items in batches.items():
+            for (j, _), rle in zip(items, mask_utils.frPyObjects([poly for _, poly in items], height, width)):
+                out[j] = rle
         return out
 
 
@@ -577,7 +608,13 @@ class _Detections:
 
     def rles(self, rows: np.ndarray) -> List[dict]:
         images = self.img_ids[self.img_idx[rows]]
-        return [_to_rle(self.segms[r], *self.image_size[int(img)]) for r, img in zip(rows, images)]
+        if not isinstance(self.segms, MaskColumn):
+            return [_to_rle(self.segms[r], *self.image_size[int(img)]) for r, img in zip(rows, images)]
+        out = self.segms.rle_dicts(rows)
+        for j, segm in enumerate(out):
+            if not isinstance(segm, dict) or not isinstance(segm.get('counts'), bytes):
+                out[j] = _to_rle(segm, *self.image_size[int(images[j])])
+        return out
 
 
 def _segments(keys: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -671,9 +708,12 @@ def _pair_ious(g: _GroundTruth, d: _Detections, iou_type: str, det: np.ndarray, 
     if iou_type == 'bbox':
         gt = np.repeat(pg_start[np.repeat(np.arange(len(pd_len)), pd_len)], det_g) + _ranks(det_g)
         return _box_iou(d.boxes[np.repeat(det, det_g)], g.boxes[gt])
+    dt_rles = d.rles(det)  # the pairs' detections one pair after the other, likewise their ground truth
+    gt_rles = g.rles(np.repeat(pg_start, pg_len) + _ranks(pg_len))
     out = []
-    for ds, dl, gs, gl in zip(pd_start, pd_len, pg_start, pg_len):
-        iou = mask_utils.iou(d.rles(np.arange(ds, ds + dl)), g.rles(np.arange(gs, gs + gl)), [0] * gl)
+    d_end, g_end = np.cumsum(pd_len).tolist(), np.cumsum(pg_len).tolist()
+    for de, dl, ge, gl in zip(d_end, pd_len.tolist(), g_end, pg_len.tolist()):
+        iou = mask_utils.iou(dt_rles[de - dl:de], gt_rles[ge - gl:ge], [0] * gl)
         out.append(np.asarray(iou, dtype=np.float64).reshape(-1))
     return np.concatenate(out)
 
@@ -732,6 +772,8 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
     det_len[cats] = length
     num_dets = len(order)
     eps = np.spacing(1)
+    tp_order, fp_order = tp[order], fp[order]  # (N, A, T)
+    seg = np.repeat(np.arange(len(cats)), length)  # category segment of each detection
     for a in range(num_areas):
         num_gt = np.bincount(g.cat_idx, ~g.area_ignore[:, a], num_cats).astype(np.int64)  # (K,)
         evaluated = num_gt > 0
@@ -741,26 +783,29 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         if not keep.any():
             continue
         # cumulative TP / FP counts within each category (exact integers, as float64 like lvis-api's)
-        tp_sum = _segment_cumsum(tp[order, a].T, start, length)  # (T, N)
-        pr = _segment_cumsum(fp[order, a].T, start, length)  # fp_sum, then in place: tp / (fp + tp + eps)
+        tp_sum = _segment_cumsum(tp_order[:, a].T, start, length)  # (T, N)
+        pr = _segment_cumsum(fp_order[:, a].T, start, length)  # fp_sum, then in place: tp / (fp + tp + eps)
         pr += tp_sum
         pr += eps
         np.divide(tp_sum, pr, out=pr)
         ks, ss, ns = cats[keep], start[keep], length[keep]
         ng = num_gt[ks]
         recall[:, ks, a] = tp_sum[:, ss + ns - 1] / ng
+        del tp_sum
         # recall points: rc = tp / num_gt is reached at the first count >= k, the least integer with
         # fl(k / num_gt) >= point (so searching integer counts gives numpy's searchsorted on rc exactly)
         k = np.ceil(REC_THRS[:, None] * ng).astype(np.int64) + np.array([-1, 0, 1])[:, None, None]  # (3, R, K')
         k = np.where((k >= 0) & (k / ng >= REC_THRS[:, None]), k, np.iinfo(np.int64).max).min(0)  # (R, K')
-        big = max(num_dets, int(ng.max())) + 2
-        seg = np.repeat(np.arange(len(cats)), length)  # segment of each detection
-        keys = (np.arange(num_thrs)[:, None] * len(cats) + seg) * big  # + the counts: sorted (T, N)
-        keys += tp_sum.astype(np.int64)
-        del tp_sum
-        query = k[None] + (np.arange(num_thrs)[:, None, None] * len(cats) + np.flatnonzero(keep)) * big
-        pos = np.searchsorted(keys.ravel(), query.ravel()).reshape(query.shape)  # (T, R, K')
-        local = pos - np.arange(num_thrs)[:, None, None] * num_dets - ss
+        # the first count >= k: the first detection for k = 0, else the k-th true positive of the category at that
+        # threshold when it has k of them, else none (past the category's end)
+        tp_t, tp_det = np.nonzero(tp_order[:, a].T)  # by threshold, then detection
+        cell = tp_t * len(cats) + seg[tp_det]
+        count = np.bincount(cell, minlength=num_thrs * len(cats))
+        first = np.cumsum(count) - count
+        cell = (np.arange(num_thrs)[:, None] * len(cats) + np.flatnonzero(keep))[:, None, :]  # (T, 1, K')
+        has = (k >= 1) & (k <= count[cell])  # (T, R, K')
+        kth = tp_det[np.where(has, first[cell] + k - 1, 0)] if len(tp_det) else np.zeros(has.shape, np.int64)
+        local = np.where(k == 0, 0, np.where(has, kth - ss, ns))
         inside = local < ns
         # lvis-api makes precision non-increasing (the max to its right) and reads it at the recall points: the
         # value at point r is the max of pr over [position r, segment end). The points split each segment into
