@@ -223,18 +223,22 @@ class MaskColumn(Sequence):
                 out._other[j] = self._other[int(rows[j])]
         return out
 
-    def rle_dicts(self, rows: np.ndarray) -> List[Any]:
-        """Items ``rows`` as pycocotools takes them: a compressed RLE as ``{'size', 'counts'}`` (counts as bytes),
-        anything else as it is."""
-        counts, ends, size, other = memoryview(self._counts), self._ends, self._size, self._other
-        out = []
-        for i in rows.tolist():
-            if i in other:
-                out.append(other[i])
-            else:
-                out.append({'size': [size[2 * i], size[2 * i + 1]],
-                            'counts': counts[ends[i - 1] if i > 0 else 0:ends[i]].tobytes()})
-        return out
+    def rle_dicts(self, rows: np.ndarray) -> Tuple[List[Any], List[int]]:
+        """Items ``rows`` as pycocotools takes them, and the positions of the other items in that list: a
+        compressed RLE as ``{'size', 'counts'}`` (counts as bytes), anything else as it is."""
+        rows = np.asarray(rows, np.int64)
+        ends = np.frombuffer(self._ends, np.int64) if len(self._ends) else np.zeros(0, np.int64)
+        size = np.frombuffer(self._size, np.int64).reshape(-1, 2) if len(self._size) else np.zeros((0, 2), np.int64)
+        counts = bytes(self._counts)
+        starts = np.r_[0, ends[:-1]][rows].tolist()
+        out = [{'size': [h, w], 'counts': counts[s:e]}
+               for (h, w), s, e in zip(size[rows].tolist(), starts, ends[rows].tolist())]
+        others = []
+        if self._other:
+            others = np.flatnonzero(np.isin(rows, np.fromiter(self._other, np.int64, len(self._other)))).tolist()
+            for j in others:
+                out[j] = self._other[int(rows[j])]
+        return out, others
 
     def first_missing(self) -> Optional[int]:
         """The index of the first result without a mask, or None."""
@@ -610,10 +614,9 @@ class _Detections:
         images = self.img_ids[self.img_idx[rows]]
         if not isinstance(self.segms, MaskColumn):
             return [_to_rle(self.segms[r], *self.image_size[int(img)]) for r, img in zip(rows, images)]
-        out = self.segms.rle_dicts(rows)
-        for j, segm in enumerate(out):
-            if not isinstance(segm, dict) or not isinstance(segm.get('counts'), bytes):
-                out[j] = _to_rle(segm, *self.image_size[int(images[j])])
+        out, others = self.segms.rle_dicts(rows)
+        for j in others:
+            out[j] = _to_rle(out[j], *self.image_size[int(images[j])])
         return out
 
 
