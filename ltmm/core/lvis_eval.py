@@ -298,6 +298,7 @@ class _ResultReader:
 # valid JSON, which sends the file to the one-piece parse
 _BETWEEN_RESULTS = re.compile(r'\}\s*,\s*\{')
 CHUNK_CHARS = 1 << 24
+FAST_CHUNK_BYTES = 1 << 22
 
 
 class _NotChunkable(Exception):
@@ -351,8 +352,10 @@ def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox',
     """An LVIS result json as columns: image ids, category ids, scores, ``(N, 4)`` boxes (None when the results
     have none) and the masks (a :class:`MaskColumn`; None when not needed: bbox evaluation of results with boxes).
 
-    The file is parsed ``chunk_chars`` characters at a time (split between two results), so that memory holds the
-    columns, not the text; a file that cannot be split so is parsed in one piece, with the same result.
+    A regular file (every result laid out like the first, as ``json.dump`` writes a result list) is read with numpy
+    by :mod:`ltmm.core.lvis_json`, ``min(chunk_chars, FAST_CHUNK_BYTES)`` bytes at a time, with json's values. Any
+    other is parsed with ``json``, ``chunk_chars`` characters at a time (split between two results), so that memory
+    holds the columns, not the text; a file that cannot be split so is parsed in one piece, with the same result.
 
     Raises:
         FileNotFoundError: no such file.
@@ -360,8 +363,8 @@ def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox',
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'results: no such file {str(path)!r}')
-    with open(path, 'rb') as f:
-        columns = read_regular_results(f, iou_type, chunk_chars)
+    with open(path, 'rb') as f:  # smaller chunks for numpy: its temporaries stay in the heap (no page faults)
+        columns = read_regular_results(f, iou_type, min(chunk_chars, FAST_CHUNK_BYTES))
     if columns is not None:
         img, cat, score, boxes, masks = columns
         return img, cat, score, boxes, MaskColumn.from_buffer(*masks) if masks is not None else None
@@ -775,7 +778,7 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
     det_len[cats] = length
     num_dets = len(order)
     eps = np.spacing(1)
-    tp_order, fp_order = tp[order], fp[order]  # (N, A, T)
+    tp_order, fp_order = (np.ascontiguousarray(x[order].transpose(1, 2, 0)) for x in (tp, fp))  # (A, T, N)
     seg = np.repeat(np.arange(len(cats)), length)  # category segment of each detection
     for a in range(num_areas):
         num_gt = np.bincount(g.cat_idx, ~g.area_ignore[:, a], num_cats).astype(np.int64)  # (K,)
@@ -786,8 +789,8 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         if not keep.any():
             continue
         # cumulative TP / FP counts within each category (exact integers, as float64 like lvis-api's)
-        tp_sum = _segment_cumsum(tp_order[:, a].T, start, length)  # (T, N)
-        pr = _segment_cumsum(fp_order[:, a].T, start, length)  # fp_sum, then in place: tp / (fp + tp + eps)
+        tp_sum = _segment_cumsum(tp_order[a], start, length)  # (T, N)
+        pr = _segment_cumsum(fp_order[a], start, length)  # fp_sum, then in place: tp / (fp + tp + eps)
         pr += tp_sum
         pr += eps
         np.divide(tp_sum, pr, out=pr)
@@ -801,7 +804,7 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         k = np.where((k >= 0) & (k / ng >= REC_THRS[:, None]), k, np.iinfo(np.int64).max).min(0)  # (R, K')
         # the first count >= k: the first detection for k = 0, else the k-th true positive of the category at that
         # threshold when it has k of them, else none (past the category's end)
-        tp_t, tp_det = np.nonzero(tp_order[:, a].T)  # by threshold, then detection
+        tp_t, tp_det = np.nonzero(tp_order[a])  # by threshold, then detection
         cell = tp_t * len(cats) + seg[tp_det]
         count = np.bincount(cell, minlength=num_thrs * len(cats))
         first = np.cumsum(count) - count
@@ -826,10 +829,12 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
 
 
 def _segment_cumsum(flags: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Cumulative sum along axis 1 restarting at each segment, in float64 (exact: integer counts below 2^53)."""
-    total = np.cumsum(flags, axis=1, dtype=np.float64)
-    before = np.where(start > 0, total[:, np.maximum(start - 1, 0)], 0.0)
-    total -= np.repeat(before, length, axis=1)
+    """Cumulative sum along axis 1 restarting at each segment, in float64 (exact: integer counts below 2^53): one
+    cumsum, each segment's first value lowered by the previous segment's total."""
+    total = flags.astype(np.float64)
+    if len(start) > 1:
+        total[:, start[1:]] -= np.add.reduceat(flags, start, axis=1, dtype=np.float64)[:, :-1]
+    np.cumsum(total, axis=1, out=total)
     return total
 
 
