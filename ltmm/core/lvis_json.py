@@ -38,7 +38,7 @@ _PAD = 32  # zero bytes before and after the text, so that a window of up to 20 
 _POW10 = np.array([float(10 ** k) for k in range(23)])  # exact doubles
 _POW10_INT = np.array([10 ** k for k in range(19)], np.int64)
 _POW10_LONG = _POW10_INT.astype(np.longdouble)  # exact (int64 to a 64-bit significand)
-_EXTENDED = np.finfo(np.longdouble).nmant >= 63  # x87 long double (Linux, x86); elsewhere the string cast
+_EXTENDED = np.longdouble(1) + np.longdouble(2.0 ** -63) != 1  # x87 long double (Linux, x86); else string casts
 
 
 def _extended_quotient(mantissa: np.ndarray, decimals: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
