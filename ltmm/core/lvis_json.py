@@ -6,12 +6,15 @@ same separator. That is what every ``json.dump`` of a list of flat result dicts 
 benchmark): keys among ``image_id``, ``category_id``, ``bbox`` (4 numbers), ``score`` and ``segmentation`` (a
 compressed RLE: ``size`` and ``counts``). Such a file is read in chunks split between two results; in each chunk the
 text with the numbers and the counts taken out must be the first result's repeated, every number must sit where the
-first result has one and follow the JSON number grammar (checked with a small automaton over all numbers at once).
+first result has one and follow the JSON number grammar (checked, for all numbers at once, by where their
+characters other than digits stand: '.', 'e' / 'E', '+' and '-').
 
-The values are the ones ``json`` gives: integers exactly; a decimal of at most 15 significant digits as its
-integer mantissa divided by a power of ten (both exact doubles, so the division is correctly rounded, like Python's
-``float``); any other number (more digits, an exponent) by numpy's string-to-float cast, which is correctly rounded
-too. A JSON integer ``-0`` is 0, not -0.0 (json gives ``int``). Counts keep only ASCII with ``\\\\`` escapes.
+The values are the ones ``json`` gives: integers exactly; a decimal whose digits make an integer below 2 ** 53 as
+that integer divided by a power of ten (both exact doubles, so the division is correctly rounded, like Python's
+``float``); one below 10 ** 18 the same division in x87 long double (64-bit significand) rounded to double, right
+unless the long double quotient is exactly a midpoint between two doubles; any other number (an exponent, more
+digits, a midpoint, no x87) by numpy's string-to-float cast, which is correctly rounded too. A JSON integer ``-0``
+is 0, not -0.0 (json gives ``int``). The counts strings must be printable ASCII, ``\\\\`` their only escape.
 
 Anything else (another key, a nested or unusual value, a polygon or an uncompressed RLE, other whitespace in some
 result, a non-ASCII or escaped character, a number that is no JSON number, an empty list) makes
