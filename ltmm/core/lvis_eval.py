@@ -206,16 +206,16 @@ class MaskColumn(Sequence):
         starts = np.r_[0, ends[:-1]].astype(np.int64)
         lens = ends[rows] - starts[rows]  # 0 for the other items
         new_ends = np.cumsum(lens)
-        counts = np.empty(int(new_ends[-1]) if len(rows) else 0, np.uint8)
-        source = np.frombuffer(self._counts, np.uint8)
+        buffer = bytearray(int(new_ends[-1]) if len(rows) else 0)
+        counts, source = np.frombuffer(buffer, np.uint8), np.frombuffer(self._counts, np.uint8)
         for first in range(0, len(rows), 1 << 14):  # bounded index arrays
             block = slice(first, first + (1 << 14))
             new_start = new_ends[block] - lens[block]
             index = np.repeat(starts[rows[block]] - new_start, lens[block])
             index += np.arange(new_start[0], new_ends[block][-1]) if len(index) else 0
             counts[new_start[0]:new_ends[block][-1]] = source[index]
-        del source  # the buffer of self._counts is released
-        out = MaskColumn.from_buffer(bytearray(counts.tobytes()), new_ends,
+        del counts, source  # the bytearrays are released (no view left)
+        out = MaskColumn.from_buffer(buffer, new_ends,
                                      np.frombuffer(self._size, np.int64).reshape(-1, 2)[rows] if len(rows)
                                      else np.zeros((0, 2), np.int64))
         if self._other:
@@ -229,10 +229,11 @@ class MaskColumn(Sequence):
         rows = np.asarray(rows, np.int64)
         ends = np.frombuffer(self._ends, np.int64) if len(self._ends) else np.zeros(0, np.int64)
         size = np.frombuffer(self._size, np.int64).reshape(-1, 2) if len(self._size) else np.zeros((0, 2), np.int64)
-        counts = bytes(self._counts)
-        starts = np.r_[0, ends[:-1]][rows].tolist()
+        starts, ends = np.r_[0, ends[:-1]][rows], ends[rows]
+        low = int(starts.min()) if len(rows) else 0
+        counts = bytes(memoryview(self._counts)[low:int(ends.max()) if len(rows) else 0])  # rows are near each other
         out = [{'size': [h, w], 'counts': counts[s:e]}
-               for (h, w), s, e in zip(size[rows].tolist(), starts, ends[rows].tolist())]
+               for (h, w), s, e in zip(size[rows].tolist(), (starts - low).tolist(), (ends - low).tolist())]
         others = []
         if self._other:
             others = np.flatnonzero(np.isin(rows, np.fromiter(self._other, np.int64, len(self._other)))).tolist()
@@ -299,6 +300,7 @@ class _ResultReader:
 _BETWEEN_RESULTS = re.compile(r'\}\s*,\s*\{')
 CHUNK_CHARS = 1 << 24
 FAST_CHUNK_BYTES = 1 << 22
+PAIR_BLOCK = 1024  # (image, category) pairs whose masks are made at once (segm)
 
 
 class _NotChunkable(Exception):
@@ -714,13 +716,17 @@ def _pair_ious(g: _GroundTruth, d: _Detections, iou_type: str, det: np.ndarray, 
     if iou_type == 'bbox':
         gt = np.repeat(pg_start[np.repeat(np.arange(len(pd_len)), pd_len)], det_g) + _ranks(det_g)
         return _box_iou(d.boxes[np.repeat(det, det_g)], g.boxes[gt])
-    dt_rles = d.rles(det)  # the pairs' detections one pair after the other, likewise their ground truth
-    gt_rles = g.rles(np.repeat(pg_start, pg_len) + _ranks(pg_len))
     out = []
-    d_end, g_end = np.cumsum(pd_len).tolist(), np.cumsum(pg_len).tolist()
-    for de, dl, ge, gl in zip(d_end, pd_len.tolist(), g_end, pg_len.tolist()):
-        iou = mask_utils.iou(dt_rles[de - dl:de], gt_rles[ge - gl:ge], [0] * gl)
-        out.append(np.asarray(iou, dtype=np.float64).reshape(-1))
+    d_end, g_end = np.cumsum(pd_len), np.cumsum(pg_len)
+    for first in range(0, len(pd_len), PAIR_BLOCK):  # the masks of a block of pairs at a time: bounded memory
+        block = slice(first, first + PAIR_BLOCK)
+        d0, g0 = d_end[block][0] - pd_len[block][0], g_end[block][0] - pg_len[block][0]
+        dt_rles = d.rles(det[d0:d_end[block][-1]])  # the pairs' detections one pair after the other
+        gt_rles = g.rles(np.repeat(pg_start[block], pg_len[block]) + _ranks(pg_len[block]))
+        for de, dl, ge, gl in zip((d_end[block] - d0).tolist(), pd_len[block].tolist(), (g_end[block] - g0).tolist(),
+                                  pg_len[block].tolist()):
+            iou = mask_utils.iou(dt_rles[de - dl:de], gt_rles[ge - gl:ge], [0] * gl)
+            out.append(np.asarray(iou, dtype=np.float64).reshape(-1))
     return np.concatenate(out)
 
 
