@@ -35,6 +35,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 import pycocotools.mask as mask_utils
 
+from .lvis_json import read_regular_results
+
 __all__ = ['evaluate_lvis', 'run_lvis_eval', 'read_result_columns', 'LVISEvalOutput', 'IOU_THRS', 'REC_THRS',
            'AREA_RNGS']
 
@@ -174,6 +176,16 @@ class MaskColumn(Sequence):
             self._size.extend((0, 0))
         self._ends.append(len(self._counts))
 
+    @classmethod
+    def from_buffer(cls, counts: bytearray, ends: np.ndarray, sizes: np.ndarray) -> 'MaskColumn':
+        """The column of compressed RLEs whose ASCII counts lie one after the other in ``counts`` (mask ``i``'s
+        ending at ``ends[i]``), ``sizes`` ``(N, 2)`` their (height, width)."""
+        out = cls()
+        out._counts = counts
+        out._ends = array('q', np.ascontiguousarray(ends, np.int64).tobytes())
+        out._size = array('q', np.ascontiguousarray(sizes, np.int64).tobytes())
+        return out
+
     def __len__(self) -> int:
         return len(self._ends)
 
@@ -189,20 +201,45 @@ class MaskColumn(Sequence):
 
     def take(self, rows: np.ndarray) -> 'MaskColumn':
         """A new column of items ``rows`` (in that order), as compact as this one."""
-        out = MaskColumn()
-        counts = memoryview(self._counts)
-        ends = self._ends
-        for start in range(0, len(rows), 1 << 16):  # bounded transient lists
-            block = [int(i) for i in rows[start:start + (1 << 16)]]
-            for i in block:
-                if i in self._other:
-                    out._other[len(out._ends)] = self._other[i]
-                    out._size.extend((0, 0))
-                else:
-                    out._counts += counts[ends[i - 1] if i > 0 else 0:ends[i]]
-                    out._size.extend((self._size[2 * i], self._size[2 * i + 1]))
-                out._ends.append(len(out._counts))
+        rows = np.asarray(rows, np.int64)
+        ends = np.frombuffer(self._ends, np.int64) if len(self._ends) else np.zeros(0, np.int64)
+        starts = np.r_[0, ends[:-1]].astype(np.int64)
+        lens = ends[rows] - starts[rows]  # 0 for the other items
+        new_ends = np.cumsum(lens)
+        buffer = bytearray(int(new_ends[-1]) if len(rows) else 0)
+        counts, source = np.frombuffer(buffer, np.uint8), np.frombuffer(self._counts, np.uint8)
+        for first in range(0, len(rows), 1 << 14):  # bounded index arrays
+            block = slice(first, first + (1 << 14))
+            new_start = new_ends[block] - lens[block]
+            index = np.repeat(starts[rows[block]] - new_start, lens[block])
+            index += np.arange(new_start[0], new_ends[block][-1]) if len(index) else 0
+            counts[new_start[0]:new_ends[block][-1]] = source[index]
+        del counts, source  # the bytearrays are released (no view left)
+        out = MaskColumn.from_buffer(buffer, new_ends,
+                                     np.frombuffer(self._size, np.int64).reshape(-1, 2)[rows] if len(rows)
+                                     else np.zeros((0, 2), np.int64))
+        if self._other:
+            for j in np.flatnonzero(np.isin(rows, np.fromiter(self._other, np.int64, len(self._other)))).tolist():
+                out._other[j] = self._other[int(rows[j])]
         return out
+
+    def rle_dicts(self, rows: np.ndarray) -> Tuple[List[Any], List[int]]:
+        """Items ``rows`` as pycocotools takes them, and the positions of the other items in that list: a
+        compressed RLE as ``{'size', 'counts'}`` (counts as bytes), anything else as it is."""
+        rows = np.asarray(rows, np.int64)
+        ends = np.frombuffer(self._ends, np.int64) if len(self._ends) else np.zeros(0, np.int64)
+        size = np.frombuffer(self._size, np.int64).reshape(-1, 2) if len(self._size) else np.zeros((0, 2), np.int64)
+        starts, ends = np.r_[0, ends[:-1]][rows], ends[rows]
+        low = int(starts.min()) if len(rows) else 0
+        counts = bytes(memoryview(self._counts)[low:int(ends.max()) if len(rows) else 0])  # rows are near each other
+        out = [{'size': [h, w], 'counts': counts[s:e]}
+               for (h, w), s, e in zip(size[rows].tolist(), (starts - low).tolist(), (ends - low).tolist())]
+        others = []
+        if self._other:
+            others = np.flatnonzero(np.isin(rows, np.fromiter(self._other, np.int64, len(self._other)))).tolist()
+            for j in others:
+                out[j] = self._other[int(rows[j])]
+        return out, others
 
     def first_missing(self) -> Optional[int]:
         """The index of the first result without a mask, or None."""
@@ -262,6 +299,8 @@ class _ResultReader:
 # valid JSON, which sends the file to the one-piece parse
 _BETWEEN_RESULTS = re.compile(r'\}\s*,\s*\{')
 CHUNK_CHARS = 1 << 24
+FAST_CHUNK_BYTES = 1 << 22
+PAIR_BLOCK = 1024  # (image, category) pairs whose masks are made at once (segm)
 
 
 class _NotChunkable(Exception):
@@ -315,8 +354,10 @@ def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox',
     """An LVIS result json as columns: image ids, category ids, scores, ``(N, 4)`` boxes (None when the results
     have none) and the masks (a :class:`MaskColumn`; None when not needed: bbox evaluation of results with boxes).
 
-    The file is parsed ``chunk_chars`` characters at a time (split between two results), so that memory holds the
-    columns, not the text; a file that cannot be split so is parsed in one piece, with the same result.
+    A regular file (every result laid out like the first, as ``json.dump`` writes a result list) is read with numpy
+    by :mod:`ltmm.core.lvis_json`, ``min(chunk_chars, FAST_CHUNK_BYTES)`` bytes at a time, with json's values. Any
+    other is parsed with ``json``, ``chunk_chars`` characters at a time (split between two results), so that memory
+    holds the columns, not the text; a file that cannot be split so is parsed in one piece, with the same result.
 
     Raises:
         FileNotFoundError: no such file.
@@ -324,6 +365,11 @@ def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox',
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'results: no such file {str(path)!r}')
+    with open(path, 'rb') as f:  # smaller chunks for numpy: its temporaries stay in the heap (no page faults)
+        columns = read_regular_results(f, iou_type, min(chunk_chars, FAST_CHUNK_BYTES))
+    if columns is not None:
+        img, cat, score, boxes, masks = columns
+        return img, cat, score, boxes, MaskColumn.from_buffer(*masks) if masks is not None else None
     reader = _ResultReader(iou_type)
     try:
         try:
@@ -452,12 +498,23 @@ class _GroundTruth:
         return _column([self.anns[i] for i in self.ann_index], 'bbox', self.source, 'annotation').reshape(-1, 4)
 
     def rles(self, rows: np.ndarray) -> List[dict]:
-        out = []
-        for i in self.ann_index[rows]:
+        """The masks of ground truth ``rows`` as compressed RLEs (lvis-api's ``ann_to_rle``). Polygons of the same
+        image size go through pycocotools in one call (one RLE per polygon; the merge of one is that RLE); an
+        annotation of several polygons is merged, of a 4-number polygon (a box to pycocotools) taken alone."""
+        out: List[Any] = [None] * len(rows)
+        batches: Dict[Tuple[int, int], List[Tuple[int, list]]] = {}
+        for j, i in enumerate(self.ann_index[rows].tolist()):
             ann = self.anns[i]
             if 'segmentation' not in ann:
                 raise ValueError(f"{self.source}: annotation {ann.get('id')} has no 'segmentation' (segm evaluation)")
-            out.append(_to_rle(ann['segmentation'], *self.image_size[ann['image_id']]))
+            segm, size = ann['segmentation'], self.image_size[ann['image_id']]
+            if isinstance(segm, list) and len(segm) == 1 and isinstance(segm[0], list) and len(segm[0]) > 4:
+                batches.setdefault(size, []).append((j, segm[0]))
+            else:
+                out[j] = _to_rle(segm, *size)
+        for (height, width), items in batches.items():
+            for (j, _), rle in zip(items, mask_utils.frPyObjects([poly for _, poly in items], height, width)):
+                out[j] = rle
         return out
 
 
@@ -560,7 +617,12 @@ class _Detections:
 
     def rles(self, rows: np.ndarray) -> List[dict]:
         images = self.img_ids[self.img_idx[rows]]
-        return [_to_rle(self.segms[r], *self.image_size[int(img)]) for r, img in zip(rows, images)]
+        if not isinstance(self.segms, MaskColumn):
+            return [_to_rle(self.segms[r], *self.image_size[int(img)]) for r, img in zip(rows, images)]
+        out, others = self.segms.rle_dicts(rows)
+        for j in others:
+            out[j] = _to_rle(out[j], *self.image_size[int(images[j])])
+        return out
 
 
 def _segments(keys: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -655,9 +717,16 @@ def _pair_ious(g: _GroundTruth, d: _Detections, iou_type: str, det: np.ndarray, 
         gt = np.repeat(pg_start[np.repeat(np.arange(len(pd_len)), pd_len)], det_g) + _ranks(det_g)
         return _box_iou(d.boxes[np.repeat(det, det_g)], g.boxes[gt])
     out = []
-    for ds, dl, gs, gl in zip(pd_start, pd_len, pg_start, pg_len):
-        iou = mask_utils.iou(d.rles(np.arange(ds, ds + dl)), g.rles(np.arange(gs, gs + gl)), [0] * gl)
-        out.append(np.asarray(iou, dtype=np.float64).reshape(-1))
+    d_end, g_end = np.cumsum(pd_len), np.cumsum(pg_len)
+    for first in range(0, len(pd_len), PAIR_BLOCK):  # the masks of a block of pairs at a time: bounded memory
+        block = slice(first, first + PAIR_BLOCK)
+        d0, g0 = d_end[block][0] - pd_len[block][0], g_end[block][0] - pg_len[block][0]
+        dt_rles = d.rles(det[d0:d_end[block][-1]])  # the pairs' detections one pair after the other
+        gt_rles = g.rles(np.repeat(pg_start[block], pg_len[block]) + _ranks(pg_len[block]))
+        for de, dl, ge, gl in zip((d_end[block] - d0).tolist(), pd_len[block].tolist(), (g_end[block] - g0).tolist(),
+                                  pg_len[block].tolist()):
+            iou = mask_utils.iou(dt_rles[de - dl:de], gt_rles[ge - gl:ge], [0] * gl)
+            out.append(np.asarray(iou, dtype=np.float64).reshape(-1))
     return np.concatenate(out)
 
 
@@ -715,6 +784,8 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
     det_len[cats] = length
     num_dets = len(order)
     eps = np.spacing(1)
+    tp_order, fp_order = (np.ascontiguousarray(x[order].transpose(1, 2, 0)) for x in (tp, fp))  # (A, T, N)
+    seg = np.repeat(np.arange(len(cats)), length)  # category segment of each detection
     for a in range(num_areas):
         num_gt = np.bincount(g.cat_idx, ~g.area_ignore[:, a], num_cats).astype(np.int64)  # (K,)
         evaluated = num_gt > 0
@@ -724,26 +795,29 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         if not keep.any():
             continue
         # cumulative TP / FP counts within each category (exact integers, as float64 like lvis-api's)
-        tp_sum = _segment_cumsum(tp[order, a].T, start, length)  # (T, N)
-        pr = _segment_cumsum(fp[order, a].T, start, length)  # fp_sum, then in place: tp / (fp + tp + eps)
+        tp_sum = _segment_cumsum(tp_order[a], start, length)  # (T, N)
+        pr = _segment_cumsum(fp_order[a], start, length)  # fp_sum, then in place: tp / (fp + tp + eps)
         pr += tp_sum
         pr += eps
         np.divide(tp_sum, pr, out=pr)
         ks, ss, ns = cats[keep], start[keep], length[keep]
         ng = num_gt[ks]
         recall[:, ks, a] = tp_sum[:, ss + ns - 1] / ng
+        del tp_sum
         # recall points: rc = tp / num_gt is reached at the first count >= k, the least integer with
         # fl(k / num_gt) >= point (so searching integer counts gives numpy's searchsorted on rc exactly)
         k = np.ceil(REC_THRS[:, None] * ng).astype(np.int64) + np.array([-1, 0, 1])[:, None, None]  # (3, R, K')
         k = np.where((k >= 0) & (k / ng >= REC_THRS[:, None]), k, np.iinfo(np.int64).max).min(0)  # (R, K')
-        big = max(num_dets, int(ng.max())) + 2
-        seg = np.repeat(np.arange(len(cats)), length)  # segment of each detection
-        keys = (np.arange(num_thrs)[:, None] * len(cats) + seg) * big  # + the counts: sorted (T, N)
-        keys += tp_sum.astype(np.int64)
-        del tp_sum
-        query = k[None] + (np.arange(num_thrs)[:, None, None] * len(cats) + np.flatnonzero(keep)) * big
-        pos = np.searchsorted(keys.ravel(), query.ravel()).reshape(query.shape)  # (T, R, K')
-        local = pos - np.arange(num_thrs)[:, None, None] * num_dets - ss
+        # the first count >= k: the first detection for k = 0, else the k-th true positive of the category at that
+        # threshold when it has k of them, else none (past the category's end)
+        tp_t, tp_det = np.nonzero(tp_order[a])  # by threshold, then detection
+        cell = tp_t * len(cats) + seg[tp_det]
+        count = np.bincount(cell, minlength=num_thrs * len(cats))
+        first = np.cumsum(count) - count
+        cell = (np.arange(num_thrs)[:, None] * len(cats) + np.flatnonzero(keep))[:, None, :]  # (T, 1, K')
+        has = (k >= 1) & (k <= count[cell])  # (T, R, K')
+        kth = tp_det[np.where(has, first[cell] + k - 1, 0)] if len(tp_det) else np.zeros(has.shape, np.int64)
+        local = np.where(k == 0, 0, np.where(has, kth - ss, ns))
         inside = local < ns
         # lvis-api makes precision non-increasing (the max to its right) and reads it at the recall points: the
         # value at point r is the max of pr over [position r, segment end). The points split each segment into
@@ -761,10 +835,12 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
 
 
 def _segment_cumsum(flags: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Cumulative sum along axis 1 restarting at each segment, in float64 (exact: integer counts below 2^53)."""
-    total = np.cumsum(flags, axis=1, dtype=np.float64)
-    before = np.where(start > 0, total[:, np.maximum(start - 1, 0)], 0.0)
-    total -= np.repeat(before, length, axis=1)
+    """Cumulative sum along axis 1 restarting at each segment, in float64 (exact: integer counts below 2^53): one
+    cumsum, each segment's first value lowered by the previous segment's total."""
+    total = flags.astype(np.float64)
+    if len(start) > 1:
+        total[:, start[1:]] -= np.add.reduceat(flags, start, axis=1, dtype=np.float64)[:, :-1]
+    np.cumsum(total, axis=1, out=total)
     return total
 
 
