@@ -20,7 +20,7 @@ EXPECTED = {
         'METRICS': {'FastLVISMetric'},
         'MODELS': {'SigmoidCELoss', 'EqualizationLoss', 'EqualizationLossV2', 'FederatedLoss', 'ROGRankingLoss',
                    'ROGShared2FCBBoxHead', 'DistributionBalancedLoss', 'GumbelLoss', 'ECMLoss', 'FRACALCalibration',
-                   'CalibratedBBoxHead'},
+                   'CalibratedBBoxHead', 'EqualizedFocalLoss'},
         'HOOKS': set(),
         'DATA_SAMPLERS': set(),
         'PARAM_SCHEDULERS': set(),

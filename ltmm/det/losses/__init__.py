@@ -1,13 +1,14 @@
-"""Detection classification losses on the bbox-head contract base (EQL, EQLv2, Federated, GOL, ECM, sigmoid CE), and
-ROG's ranking loss."""
+"""Detection classification losses on the bbox-head contract base (EQL, EQLv2, Federated, GOL, ECM, sigmoid CE), the
+one-stage Equalized Focal Loss, and ROG's ranking loss."""
 from .bbox_head_contract import BBoxHeadContractLoss
 from .ecm_loss import ECMLoss
 from .equalization_loss import EqualizationLoss
 from .equalization_loss_v2 import EqualizationLossV2
+from .equalized_focal_loss import EqualizedFocalLoss
 from .federated_loss import FederatedLoss
 from .gumbel_loss import GumbelLoss
 from .rog_ranking_loss import ROGRankingLoss
 from .sigmoid_ce_loss import SigmoidCELoss
 
-__all__ = ['BBoxHeadContractLoss', 'ECMLoss', 'EqualizationLoss', 'EqualizationLossV2', 'FederatedLoss', 'GumbelLoss',
-           'ROGRankingLoss', 'SigmoidCELoss']
+__all__ = ['BBoxHeadContractLoss', 'ECMLoss', 'EqualizationLoss', 'EqualizationLossV2', 'EqualizedFocalLoss',
+           'FederatedLoss', 'GumbelLoss', 'ROGRankingLoss', 'SigmoidCELoss']
