@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from torch.autograd import Function
 
 from ...core.registry import register_into
 from .gradient_statistics import add_all_reduced_
@@ -22,29 +23,50 @@ def efl_gamma(pos_neg: Tensor, focal_gamma: float = 2.0, scale_factor: float = 8
     return (focal_gamma + scale_factor * (1 - pos_neg.detach())).float()
 
 
-def _focal_terms(cls_score: Tensor, labels: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Float32 logits, the one-hot positive mask (N, C) (label C = background: an all-negative row), and
-    ``ln p_t`` and ``ln(1 - p_t)``, computed from log-sigmoids (finite for every finite logit)."""
-    logits = cls_score.float()
-    num_classes = logits.size(1)
-    is_pos = torch.zeros_like(logits, dtype=torch.bool)
-    fg = labels < num_classes
-    is_pos[fg.nonzero().squeeze(1), labels[fg]] = True
-    log_p, log_q = F.logsigmoid(logits), F.logsigmoid(-logits)
-    return logits, is_pos, torch.where(is_pos, log_p, log_q), torch.where(is_pos, log_q, log_p)
+class _EqualizedFocalLossFunction(Function):
+    """The EFL sum and its analytic gradient, computed together in float32: autograd would keep a dozen (N, C)
+    intermediates of the loss graph, this keeps the gradient only, which the statistics need anyway."""
 
+    @staticmethod
+    def forward(ctx, cls_score: Tensor, labels: Tensor, gamma: Tensor, label_weights: Optional[Tensor],
+                focal_gamma: float, focal_alpha: float) -> Tuple[Tensor, Tensor]:
+        logits = cls_score.detach().float()
+        num_classes = logits.size(1)
+        is_pos = torch.zeros_like(logits, dtype=torch.bool)
+        fg = labels < num_classes
+        is_pos[fg.nonzero().squeeze(1), labels[fg]] = True
+        log_p, log_q = F.logsigmoid(logits), F.logsigmoid(-logits)
+        log_pt, log_1mpt = torch.where(is_pos, log_p, log_q), torch.where(is_pos, log_q, log_p)
+        gamma = gamma.detach().to(logits)
+        factor = (gamma / focal_gamma) * torch.exp(gamma * log_1mpt)  # weighting factor x (1 - p_t)^gamma
+        if focal_alpha >= 0:  # official: no alpha weighting for a negative alpha
+            factor = factor * torch.where(is_pos, focal_alpha, 1 - focal_alpha)
+        if label_weights is not None:
+            factor = factor * label_weights.detach().float().unsqueeze(1)
+        loss = (factor * -log_pt).sum()
+        # dl/dz = -+ factor ((1 - p_t) - gamma p_t ln p_t): negative on positive entries, positive on negative ones
+        magnitude = factor * (torch.exp(log_1mpt) - gamma * torch.exp(log_pt) * log_pt)
+        grad = torch.where(is_pos, -magnitude, magnitude)
+        ctx.input_dtype = cls_score.dtype
+        ctx.save_for_backward(grad)
+        ctx.mark_non_differentiable(grad)
+        return loss, grad
 
-def _alpha_t(is_pos: Tensor, focal_alpha: float) -> Union[Tensor, float]:
-    """``alpha`` on positive entries, ``1 - alpha`` on negative ones; 1 everywhere when ``alpha < 0`` (official)."""
-    if focal_alpha < 0:
-        return 1.0
-    return torch.where(is_pos, focal_alpha, 1 - focal_alpha)
+    @staticmethod
+    def backward(ctx, grad_loss: Tensor, _grad_of_grad: Optional[Tensor]):
+        grad, = ctx.saved_tensors
+        return (grad * grad_loss).to(ctx.input_dtype), None, None, None, None, None
 
 
 def equalized_focal_loss(cls_score: Tensor, labels: Tensor, gamma: Tensor, label_weights: Optional[Tensor] = None,
-                         focal_gamma: float = 2.0, focal_alpha: float = 0.25) -> Tensor:
+                         focal_gamma: float = 2.0, focal_alpha: float = 0.25) -> Tuple[Tensor, Tensor]:
     """The unnormalised EFL sum ``sum_ij m_i alpha_t (gamma_j / focal_gamma) (1 - p_t)^gamma_j (-ln p_t)`` over
-    anchors i and classes j, in float32.
+    anchors i and classes j, and its gradient with respect to the logits.
+
+    ``ln p_t`` and ``(1 - p_t)^gamma`` come from log-sigmoids, so both stay finite for any finite logit. The backward
+    pass returns the analytic gradient
+    ``dl/dz_ij = -+ m_i alpha_t (gamma_j / focal_gamma) (1 - p_t)^gamma_j ((1 - p_t) - gamma_j p_t ln p_t)``
+    (minus on positive entries), computed in the forward pass.
 
     Args:
         cls_score: logits (N, C), one per foreground class (no background column).
@@ -52,32 +74,22 @@ def equalized_focal_loss(cls_score: Tensor, labels: Tensor, gamma: Tensor, label
         gamma: focusing factor per class (C,) (:func:`efl_gamma`), treated as a constant.
         label_weights: per-anchor weights ``m_i`` (N,), 0 for ignored anchors. Default all 1.
         focal_gamma: the base focusing factor ``gamma_b`` dividing the weighting factor ``gamma_j / gamma_b``.
-        focal_alpha: positive/negative balance ``alpha``.
+        focal_alpha: positive weight ``alpha`` (``1 - alpha`` for negatives); no alpha weighting when negative.
+
+    Returns:
+        (loss, grad): the float32 sum (differentiable w.r.t. ``cls_score``) and ``d loss / d cls_score`` (N, C),
+        float32, detached.
     """
-    _, is_pos, log_pt, log_1mpt = _focal_terms(cls_score, labels)
-    gamma = gamma.detach().to(log_pt)
-    loss = _alpha_t(is_pos, focal_alpha) * (gamma / focal_gamma) * torch.exp(gamma * log_1mpt) * -log_pt
-    if label_weights is not None:
-        loss = loss * label_weights.float().unsqueeze(1)
-    return loss.sum()
+    return _EqualizedFocalLossFunction.apply(cls_score, labels, gamma, label_weights, focal_gamma, focal_alpha)
 
 
 @torch.no_grad()
-def efl_gradient_sums(cls_score: Tensor, labels: Tensor, gamma: Tensor, label_weights: Optional[Tensor] = None,
-                      focal_gamma: float = 2.0, focal_alpha: float = 0.25,
-                      scale: Union[Tensor, float] = 1.0) -> Tuple[Tensor, Tensor]:
-    """Per class, the sum over anchors of ``|d(scale * equalized_focal_loss) / dz_ij|`` over the positive entries
-    and over the negative entries (C,) each, float32. Analytic, on detached logits: with ``p_t`` as in the loss,
-    ``|dl/dz| = m_i alpha_t (gamma_j / focal_gamma) (1 - p_t)^gamma_j ((1 - p_t) - gamma_j p_t ln p_t)``.
-    The negatives are summed over the negative entries only (no "all minus positives" cancellation)."""
-    _, is_pos, log_pt, log_1mpt = _focal_terms(cls_score, labels)
-    gamma = gamma.detach().to(log_pt)
-    grad = (_alpha_t(is_pos, focal_alpha) * (gamma / focal_gamma) * torch.exp(gamma * log_1mpt)
-            * (torch.exp(log_1mpt) - gamma * torch.exp(log_pt) * log_pt))
-    if label_weights is not None:
-        grad = grad * label_weights.float().unsqueeze(1)
-    grad = grad * scale
-    return (grad * is_pos).sum(dim=0), (grad * ~is_pos).sum(dim=0)
+def efl_gradient_sums(grad: Tensor, scale: Union[Tensor, float] = 1.0) -> Tuple[Tensor, Tensor]:
+    """Per class, ``scale`` times the summed gradient magnitude over the positive entries and over the negative
+    entries (C,) each, from the gradient of :func:`equalized_focal_loss`: a positive entry's gradient is <= 0, a
+    negative entry's >= 0, so the sign tells them apart (and no "all minus positives" subtraction loses the small
+    negative sums)."""
+    return (-grad).clamp(min=0).sum(dim=0) * scale, grad.clamp(min=0).sum(dim=0) * scale
 
 
 @register_into('MODELS', scopes=('mmdet',))
@@ -99,17 +111,18 @@ class EqualizedFocalLoss(nn.Module):
     ``use_sigmoid`` from the config to build C class channels and score with the sigmoid at test time), called as
     ``loss_cls(cls_score (N, C), labels (N,) with C = background, label_weights (N,), avg_factor)``.
 
-    Gradient statistics: each training call adds its analytic gradient magnitudes (:func:`efl_gradient_sums`) to a
-    local sum; the ``num_levels``-th call of an iteration (the head's last FPN level) all-reduces the sum over ranks
+    Gradient statistics: each training call adds its gradient magnitudes (:func:`efl_gradient_sums`) to a local
+    sum; the ``num_levels``-th call of an iteration (the head's last FPN level) all-reduces the sum over ranks
     (SUM), adds it to ``pos_grad`` / ``neg_grad`` and updates ``pos_neg``, as the official loss does after collecting
     its ``fpn_levels`` gradients. So every level of an iteration sees the statistics of the previous iterations, and
     the buffers (in the checkpoint, ``...loss_cls.pos_grad``; identical on every rank) never hold a partial iteration.
     The local sum is a plain attribute, not a buffer: DDP broadcasts rank 0's buffers at each forward.
 
     Deviations from the official code:
-    - The gradient magnitudes are computed analytically in the forward pass rather than read from a backward hook on
-      the classification conv (the EFL README allows it). They are equal in float32; the analytic form also works
-      under mixed precision, where the hook would see loss-scaled gradients.
+    - The gradient is computed analytically in the forward pass (:func:`equalized_focal_loss`, which also serves it
+      as the loss's backward) rather than read from a backward hook on the classification conv (the EFL README
+      allows it). Equal in float32; it also works under mixed precision, where the hook would see loss-scaled
+      gradients, and needs no hook in the config.
     - ``ln p_t`` and ``(1 - p_t)^gamma`` come from log-sigmoids: the official ``-log(sigmoid(z))`` is inf (then nan
       gradients) for saturated logits, here the loss stays finite. Equal elsewhere.
     - Buffers in float64 (official float32): sums over hundreds of thousands of iterations keep their precision.
@@ -166,11 +179,10 @@ class EqualizedFocalLoss(nn.Module):
         gamma = efl_gamma(self.pos_neg.to(cls_score.device), self.focal_gamma, self.scale_factor)
         normalizer = (torch.ones((), device=cls_score.device) if avg_factor is None else
                       torch.as_tensor(avg_factor, dtype=torch.float32, device=cls_score.device).clamp(min=1.0))
-        loss = equalized_focal_loss(cls_score, labels, gamma, label_weights, self.focal_gamma, self.focal_alpha)
+        loss, grad = equalized_focal_loss(cls_score, labels, gamma, label_weights, self.focal_gamma,
+                                          self.focal_alpha)
         if self.training:
-            pos, neg = efl_gradient_sums(cls_score, labels, gamma, label_weights, self.focal_gamma, self.focal_alpha,
-                                         self.loss_weight / normalizer)
-            self._accumulate(pos, neg)
+            self._accumulate(*efl_gradient_sums(grad, self.loss_weight / normalizer))
         return self.loss_weight * loss / normalizer
 
     def _check_inputs(self, cls_score: Tensor, labels: Tensor) -> None:
