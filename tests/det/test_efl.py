@@ -214,6 +214,8 @@ def test_errors():
         efl()(torch.zeros(3, C + 1), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match=r'labels must lie in \[0, 5\].*\[-1, 5\]'):
         efl()(torch.zeros(3, C), torch.tensor([-1, 5, 0]))
+    with pytest.raises(ValueError, match=r'label_weights must be one weight per anchor \(3,\), got \(3, 5\)'):
+        efl()(torch.zeros(3, C), torch.tensor([1, 5, 0]), torch.ones(3, C))
     with pytest.raises(ValueError, match="reduction_override='none'"):
         efl()(torch.zeros(3, C), torch.tensor([1, 5, 0]), reduction_override='none')
 

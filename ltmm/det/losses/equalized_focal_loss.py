@@ -31,26 +31,34 @@ class _EqualizedFocalLossFunction(Function):
     def forward(ctx, cls_score: Tensor, labels: Tensor, gamma: Tensor, label_weights: Optional[Tensor],
                 focal_gamma: float, focal_alpha: float) -> Tuple[Tensor, Tensor]:
         logits = cls_score.detach().float()
-        num_classes = logits.size(1)
-        is_pos = torch.zeros_like(logits, dtype=torch.bool)
-        fg = labels < num_classes
-        is_pos[fg.nonzero().squeeze(1), labels[fg]] = True
-        log_p, log_q = F.logsigmoid(logits), F.logsigmoid(-logits)
-        log_pt, log_1mpt = torch.where(is_pos, log_p, log_q), torch.where(is_pos, log_q, log_p)
         gamma = gamma.detach().to(logits)
-        factor = (gamma / focal_gamma) * torch.exp(gamma * log_1mpt)  # weighting factor x (1 - p_t)^gamma
-        if focal_alpha >= 0:  # official: no alpha weighting for a negative alpha
-            factor = factor * torch.where(is_pos, focal_alpha, 1 - focal_alpha)
-        if label_weights is not None:
-            factor = factor * label_weights.detach().float().unsqueeze(1)
-        loss = (factor * -log_pt).sum()
-        # dl/dz = -+ factor ((1 - p_t) - gamma p_t ln p_t): negative on positive entries, positive on negative ones
-        magnitude = factor * (torch.exp(log_1mpt) - gamma * torch.exp(log_pt) * log_pt)
-        grad = torch.where(is_pos, -magnitude, magnitude)
+        weight = gamma / focal_gamma
+        pos_alpha, neg_alpha = (focal_alpha, 1 - focal_alpha) if focal_alpha >= 0 else (1.0, 1.0)  # official
+        row_weight = None if label_weights is None else label_weights.detach().float().unsqueeze(1)
+        # every entry as a negative (p_t = 1 - p): l = (1 - alpha) w p^gamma softplus(z),
+        # dl/dz = (1 - alpha) w p^gamma (p + gamma (1 - p) softplus(z))
+        log_p, softplus = F.logsigmoid(logits), F.softplus(logits)  # ln p, -ln(1 - p)
+        factor = (neg_alpha * weight) * torch.exp(gamma * log_p)
+        if row_weight is not None:
+            factor = factor * row_weight
+        loss = factor * softplus
+        grad = factor * (torch.exp(log_p) + gamma * torch.exp(-softplus) * softplus)
+        # then the positive entries (p_t = p): l = alpha w (1 - p)^gamma (-ln p),
+        # dl/dz = -alpha w (1 - p)^gamma ((1 - p) - gamma p ln p)
+        rows = (labels < logits.size(1)).nonzero().squeeze(1)
+        cols = labels[rows]
+        z = logits[rows, cols]
+        g = gamma[cols]
+        log_pt, log_1mpt = F.logsigmoid(z), F.logsigmoid(-z)
+        pos_factor = (pos_alpha * weight[cols]) * torch.exp(g * log_1mpt)
+        if row_weight is not None:
+            pos_factor = pos_factor * row_weight[rows, 0]
+        loss[rows, cols] = pos_factor * -log_pt
+        grad[rows, cols] = -pos_factor * (torch.exp(log_1mpt) - g * torch.exp(log_pt) * log_pt)
         ctx.input_dtype = cls_score.dtype
         ctx.save_for_backward(grad)
         ctx.mark_non_differentiable(grad)
-        return loss, grad
+        return loss.sum(), grad
 
     @staticmethod
     def backward(ctx, grad_loss: Tensor, _grad_of_grad: Optional[Tensor]):
@@ -175,7 +183,7 @@ class EqualizedFocalLoss(nn.Module):
         if reduction_override not in (None, 'mean'):
             raise ValueError(f'EqualizedFocalLoss is a sum normalised by avg_factor; reduction_override='
                              f'{reduction_override!r} is not supported')
-        self._check_inputs(cls_score, labels)
+        self._check_inputs(cls_score, labels, label_weights)
         gamma = efl_gamma(self.pos_neg.to(cls_score.device), self.focal_gamma, self.scale_factor)
         normalizer = (torch.ones((), device=cls_score.device) if avg_factor is None else
                       torch.as_tensor(avg_factor, dtype=torch.float32, device=cls_score.device).clamp(min=1.0))
@@ -185,12 +193,15 @@ class EqualizedFocalLoss(nn.Module):
             self._accumulate(*efl_gradient_sums(grad, self.loss_weight / normalizer))
         return self.loss_weight * loss / normalizer
 
-    def _check_inputs(self, cls_score: Tensor, labels: Tensor) -> None:
+    def _check_inputs(self, cls_score: Tensor, labels: Tensor, label_weights: Optional[Tensor]) -> None:
         if cls_score.dim() != 2 or cls_score.size(1) != self.num_classes:
             raise ValueError(f'cls_score must be (N, num_classes={self.num_classes}) (no background column: set '
                              f'use_sigmoid=True in loss_cls), got {tuple(cls_score.shape)}')
         if labels.shape != cls_score.shape[:1]:
             raise ValueError(f'labels must be ({cls_score.size(0)},), got {tuple(labels.shape)}')
+        if label_weights is not None and label_weights.shape != labels.shape:
+            raise ValueError(f'label_weights must be one weight per anchor ({labels.numel()},), got '
+                             f'{tuple(label_weights.shape)}')
         if labels.numel() and (labels.min() < 0 or labels.max() > self.num_classes):
             raise ValueError(f'labels must lie in [0, {self.num_classes}] ({self.num_classes} = background), got '
                              f'[{labels.min().item()}, {labels.max().item()}]')
