@@ -21,7 +21,7 @@ EXPECTED = {
         'MODELS': {'SigmoidCELoss', 'EqualizationLoss', 'EqualizationLossV2', 'FederatedLoss', 'ROGRankingLoss',
                    'ROGShared2FCBBoxHead', 'DistributionBalancedLoss', 'GumbelLoss', 'ECMLoss', 'FRACALCalibration',
                    'CalibratedBBoxHead', 'BalancedGroupSoftmaxLoss', 'APA', 'AGLU', 'SEResNetAGLU',
-                   'LearnableTempNormedConv2d'},
+                   'LearnableTempNormedConv2d', 'EqualizedFocalLoss'},
         'HOOKS': {'FreezeAllButHook'},
         'DATA_SAMPLERS': set(),
         'PARAM_SCHEDULERS': set(),

@@ -6,8 +6,10 @@ mmdet's Seesaw loss, measured in the same process.
 
 Workload: N sampled RoIs (a quarter foreground, like mmdet's 512-RoI sampler with pos_fraction 0.25), labels of the
 foreground RoIs drawn from a long-tailed class distribution, logits N(-4, 2). Each loss gets the classifier width
-it asks for (C for EQL, C+1 for the sigmoid losses, C+2 for Seesaw, C+6 for BAGS). The time is the median over
-``--repeat`` runs of loss + backward; the ratio is against plain sigmoid BCE over C+1 columns (``sum / N``).
+it asks for (C for EQL, GOL and EFL, C+1 for the sigmoid losses, C+2 for Seesaw, C+6 for BAGS). The time is the
+median over ``--repeat`` runs of loss + backward; the ratio is against plain sigmoid BCE over C+1 columns
+(``sum / N``). EFL is a dense-head loss (one row per anchor): timed on the same rows, it costs what it would per
+anchor.
 """
 import argparse
 import statistics
@@ -51,6 +53,7 @@ def build_losses(num_classes: int, device: torch.device) -> Dict[str, tuple]:
     gol = build(type='GumbelLoss', class_stats=stats)
     ecm = build(type='ECMLoss', class_stats=stats)
     bags = build(type='BalancedGroupSoftmaxLoss', class_stats=stats)
+    efl = build(type='EqualizedFocalLoss', num_levels=1)  # one call per iteration: statistics updated every call
 
     def bce(score, labels):
         target = F.one_hot(labels, num_classes + 1).float()
@@ -71,6 +74,7 @@ def build_losses(num_classes: int, device: torch.device) -> Dict[str, tuple]:
         'GumbelLoss (GOL)': (gol, num_classes),
         'ECMLoss': (ecm, num_classes + 1),
         'BalancedGroupSoftmaxLoss (BAGS)': (bags, bags.get_cls_channels(num_classes)),
+        'EqualizedFocalLoss (EFL)': (efl, num_classes),
     }
 
 

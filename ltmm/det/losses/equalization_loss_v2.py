@@ -6,11 +6,11 @@ Official code: tztztztztz/eqlv2 ``mmdet/models/losses/eqlv2.py`` (class ``EQLv2`
 from typing import Optional, Tuple
 
 import torch
-from mmengine import dist
 from torch import Tensor
 
 from ...core.registry import register_into
 from .bbox_head_contract import BBoxHeadContractLoss, onehot_bce_sum
+from .gradient_statistics import add_all_reduced_
 
 
 def eqlv2_weights(pos_neg: Tensor, gamma: float, mu: float, alpha: float) -> Tuple[Tensor, Tensor]:
@@ -88,8 +88,5 @@ class EqualizationLossV2(BBoxHeadContractLoss):
     @torch.no_grad()
     def update_statistics(self, pos: Tensor, neg: Tensor) -> None:
         """Add this iteration's gradient sums of every rank (SUM all-reduce; a no-op in a single process)."""
-        sums = torch.stack([pos, neg]).to(self.pos_grad)
-        dist.all_reduce(sums, op='sum')
-        self.pos_grad += sums[0]
-        self.neg_grad += sums[1]
+        add_all_reduced_(self.pos_grad, self.neg_grad, pos, neg)
         self.pos_neg.copy_(self.pos_grad / (self.neg_grad + 1e-10))

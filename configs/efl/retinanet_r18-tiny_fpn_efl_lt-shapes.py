@@ -1,0 +1,58 @@
+# EFL on the LT-Shapes demo (CPU, minutes): a one-stage RetinaNet with the demo detector's sizes
+# (../demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py: ResNet-18 of base width 16 from scratch, a 64-channel FPN) and a
+# 64-channel head, EqualizedFocalLoss with the classifier bias at EFL's prior 0.001, boxes only (bbox LVIS metric),
+# and the demo's schedule. Anchors start at 16 px on P3 (octave base scale 2; mmdet's 4 starts at 32 px) for the
+# 16-52 px objects of the 128 px images.
+_base_ = [
+    'mmdet::_base_/models/retinanet_r50_fpn.py',
+    'mmdet::_base_/default_runtime.py',
+    '../_base_/datasets/lt_shapes_instance.py',
+]
+num_classes = 30
+model = dict(
+    backbone=dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False, init_cfg=None),
+    neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
+    bbox_head=dict(
+        num_classes=num_classes, in_channels=64, feat_channels=64,
+        anchor_generator=dict(octave_base_scale=2),
+        loss_cls=dict(_delete_=True, type='EqualizedFocalLoss', num_classes=num_classes, use_sigmoid=True,
+                      num_levels=5),
+        init_cfg=dict(type='Normal', layer='Conv2d', std=0.01,
+                      override=dict(type='Normal', name='retina_cls', std=0.01, bias_prob=0.001))),
+    # LVIS protocol keeps low-scoring detections; LT-Shapes images hold at most 7 objects (100 per image lose none)
+    test_cfg=dict(score_thr=0.0001, max_per_img=100))
+backend_args = None
+train_dataloader = dict(dataset=dict(pipeline=[
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(128, 128), keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]))
+val_dataloader = dict(dataset=dict(pipeline=[
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='Resize', scale=(128, 128), keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]))
+test_dataloader = val_dataloader
+val_evaluator = dict(metric='bbox')
+test_evaluator = val_evaluator
+
+# the demo detector's schedule (../demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py)
+max_epochs = 4
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[max_epochs - 1], gamma=0.1),
+]
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.04, momentum=0.9, weight_decay=1e-4),
+                     clip_grad=dict(max_norm=10.0, norm_type=2))
+auto_scale_lr = dict(enable=False, base_batch_size=8)
+
+default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
+                     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))
+log_processor = dict(window_size=10)
+randomness = dict(seed=0)  # same seed, same demo numbers (CPU)
