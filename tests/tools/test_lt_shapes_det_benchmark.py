@@ -15,7 +15,8 @@ _spec.loader.exec_module(bench)
 def test_every_method_config_exists_and_names_its_baseline(name):
     _, path, kind, baseline = bench.METHODS[name]
     assert (REPO / path).is_file() and kind in ('train', 'stage2', 'test')
-    assert baseline in (None, 'ce', 'sigmoid-ce') and (baseline is None) == (name in ('ce', 'sigmoid-ce'))
+    assert baseline in (None, 'ce', 'sigmoid-ce', 'retina-focal')
+    assert (baseline is None) == (name in ('ce', 'sigmoid-ce', 'retina-focal'))
     assert kind == 'train' or baseline == 'ce'  # stage-2 and post-hoc methods start from the CE model
 
 
@@ -40,3 +41,10 @@ def test_summary_reports_mean_std_and_the_apr_change_against_the_baseline():
     assert ce_row.startswith('| Softmax CE | rfs | 30.0 +- 0.0 | 11.0 +- 1.0 |') and ce_row.endswith('|  |')
     assert seesaw_row.startswith('| Seesaw | rfs | 32.0 +- 1.0 | 16.0 +- 1.0 |')
     assert seesaw_row.endswith('| +5.0 (Softmax CE) |')
+
+
+def test_box_only_detectors_show_no_mask_columns():
+    box = {f'bbox_{k}': 0.2 for k in bench.KEYS}
+    assert bench.lvis_metrics({f'lvis/{key}': value for key, value in box.items()}) == box
+    row = bench.summarise({'random': {'retina-focal': [box]}}, [0]).splitlines()[-1]
+    assert row == '| RetinaNet, focal loss | random | ' + ' | '.join(['20.0 +- 0.0'] * 4 + ['-'] * 4) + ' |  |'

@@ -30,6 +30,9 @@ Methods (``--methods``; all by default):
   ecm           Effective class-margin loss (configs/ecm)
   bags          BAGS stage 2: the CE model of the same seed and sampler, its classifier re-trained with the
                 balanced group softmax, everything else frozen (configs/bags)
+  aglu          APA / AGLU: SE-ResNet-18 with AGLU activations and APA gates, GOL's classifier (configs/aglu)
+  retina-focal  a one-stage RetinaNet of the same sizes with the sigmoid focal loss, boxes only (configs/efl)
+  efl           Equalized Focal Loss on that RetinaNet (configs/efl)
   norcal        NorCal, post-hoc on the CE model of the same seed and sampler (configs/norcal)
   fracal        FRACAL, post-hoc on the CE model of the same seed and sampler, NMS 0.3, mask threshold 0.4
                 (configs/fracal)
@@ -78,6 +81,10 @@ METHODS = {
                   'train', 'ce'),
     'gol': ('GOL', 'configs/gol/mask-rcnn_r18-tiny_fpn_gol_lt-shapes.py', 'train', 'sigmoid-ce'),
     'ecm': ('ECM', 'configs/ecm/mask-rcnn_r18-tiny_fpn_ecm_lt-shapes.py', 'train', 'sigmoid-ce'),
+    'aglu': ('APA / AGLU (SE-ResNet-18, GOL)', 'configs/aglu/mask-rcnn_r18-tiny_fpn_aglu_lt-shapes.py', 'train',
+             'sigmoid-ce'),
+    'retina-focal': ('RetinaNet, focal loss', 'configs/efl/retinanet_r18-tiny_fpn_focal_lt-shapes.py', 'train', None),
+    'efl': ('RetinaNet, EFL', 'configs/efl/retinanet_r18-tiny_fpn_efl_lt-shapes.py', 'train', 'retina-focal'),
     'bags': ('BAGS (CE model, stage 2)', 'configs/bags/mask-rcnn_r18-tiny_fpn_bags_lt-shapes.py', 'stage2', 'ce'),
     'norcal': ('NorCal (CE model)', 'configs/norcal/mask-rcnn_r18-tiny_fpn_norcal_lt-shapes.py', 'test', 'ce'),
     'fracal': ('FRACAL (CE model)', 'configs/fracal/mask-rcnn_r18-tiny_fpn_fracal_lt-shapes.py', 'test', 'ce'),
@@ -112,7 +119,9 @@ def config(path: str, work_dir: str, seed: int, sampler: str, **options: Any) ->
 
 
 def lvis_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
-    return {f'{iou}_{k}': float(metrics[f'lvis/{iou}_{k}']) for iou in IOU_TYPES for k in KEYS}
+    """The AP / APr / APc / APf of each iou type the run evaluated (a box-only detector has no segm)."""
+    return {f'{iou}_{k}': float(metrics[f'lvis/{iou}_{k}']) for iou in IOU_TYPES for k in KEYS
+            if f'lvis/{iou}_{k}' in metrics}
 
 
 def run_method(name: str, seed: int, sampler: str, work_dir: str, ce_ckpt: str) -> Dict[str, float]:
@@ -139,8 +148,8 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, float]]]], seeds: List
         for name, runs in by_method.items():
             cells = []
             for key in (f'{iou}_{k}' for iou in IOU_TYPES for k in KEYS):
-                values = 100 * np.array([r[key] for r in runs])
-                cells.append(f'{values.mean():.1f} +- {values.std():.1f}')
+                values = 100 * np.array([r[key] for r in runs if key in r])
+                cells.append(f'{values.mean():.1f} +- {values.std():.1f}' if len(values) else '-')
             baseline = METHODS[name][3]
             delta = ''
             if baseline in by_method:
@@ -213,9 +222,9 @@ def main() -> None:
                         with open(cached, 'w', encoding='utf-8') as f:
                             json.dump(results[sampler][name][-1], f)
                     bar.update()
-                    tqdm.write(f'{sampler} seed {seed} {name:>10}: ' + '  '.join(
-                        f'{k} {100 * results[sampler][name][-1][k]:5.1f}' for k in ('bbox_AP', 'bbox_APr',
-                                                                                   'segm_AP', 'segm_APr')))
+                    last = results[sampler][name][-1]
+                    tqdm.write(f'{sampler} seed {seed} {name:>12}: ' + '  '.join(
+                        f'{k} {100 * v:5.1f}' for k, v in last.items() if k.endswith(('AP', 'APr'))))
     for sampler in results:
         for name in set(methods) - set(args.methods):
             results[sampler].pop(name)
