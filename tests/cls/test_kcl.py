@@ -165,5 +165,6 @@ def test_digits_lt_two_stages(cls_workspace, tmp_path, monkeypatch):
     assert math.isfinite(loss)
     for key in ('shot/all', 'shot/many', 'shot/medium', 'shot/few'):
         assert 0.0 <= metrics[key] <= 100.0, key
-    stage1 = torch.load(ckpt, map_location='cpu')['state_dict']
-    torch.testing.assert_close(probe.model.backbone.state_dict()['conv1.weight'], stage1['backbone.conv1.weight'])
+    stage1 = torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict']
+    torch.testing.assert_close(probe.model.backbone.state_dict()['features.0.weight'],
+                               stage1['backbone.features.0.weight'])
