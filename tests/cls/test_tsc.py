@@ -224,7 +224,8 @@ def test_digits_lt_kcl_then_tsc_then_probe(cls_workspace, tmp_path, monkeypatch)
     ckpt = tmp_path / 'kcl' / 'epoch_1.pth'
     cfg = Config.fromfile(str(CONFIGS / 'tsc_lenet_1xb32_digits-lt_30e.py'))
     assert cfg.load_from.endswith('epoch_30.pth')
-    loss, runner = train_stage1(CONFIGS / 'tsc_lenet_1xb32_digits-lt_30e.py', tmp_path / 'tsc', load_from=str(ckpt))
+    loss, runner = train_stage1(CONFIGS / 'tsc_lenet_1xb32_digits-lt_30e.py', tmp_path / 'tsc', load_from=str(ckpt),
+                                cfg_options={'model.contrast_loss.target_steps': 100})  # 10,000 in the config
     assert math.isfinite(loss)
     tsc_loss = runner.model.contrast_loss
     assert isinstance(tsc_loss, TSCLoss) and bool(tsc_loss.targets_ready)
