@@ -45,6 +45,11 @@ Methods (``--methods``; all by default):
   paco          PaCo: supervised MoCo with learnable class centres and the log-prior term (configs/paco)
   gpaco         GPaCo: PaCo without the momentum encoder, both views anchors (configs/gpaco)
   bcl           BCL: logit-adjusted cosine classifier + balanced contrast with class prototypes (configs/bcl)
+  kcl-stage1    KCL stage 1: k-positive contrast with a momentum encoder and queue (configs/kcl)
+  kcl           KCL: linear probe on the frozen stage-1 backbone (configs/kcl)
+  tsc-stage1    TSC stage 1: KCL pre-training (configs/tsc)
+  tsc-contrast  TSC stage 2: targeted supervised contrast from the KCL model (configs/tsc)
+  tsc           TSC: linear probe on the frozen TSC backbone (configs/tsc)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -107,8 +112,15 @@ METHODS = {
     'paco': ('PaCo', 'configs/paco/paco_lenet_1xb32_digits-lt_30e.py', 'train'),
     'gpaco': ('GPaCo', 'configs/gpaco/gpaco_lenet_1xb32_digits-lt_30e.py', 'train'),
     'bcl': ('BCL', 'configs/bcl/bcl_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'kcl-stage1': ('KCL stage 1 (online probe)', 'configs/kcl/kcl_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'kcl': ('KCL (linear probe)', 'configs/kcl/kcl-linear_lenet_1xb32_digits-lt_10e.py', 'stage2'),
+    'tsc-stage1': ('TSC stage 1: KCL (online probe)', 'configs/tsc/tsc-stage1-kcl_lenet_1xb32_digits-lt_30e.py',
+                   'train'),
+    'tsc-contrast': ('TSC stage 2 (online probe)', 'configs/tsc/tsc_lenet_1xb32_digits-lt_30e.py', 'stage2'),
+    'tsc': ('TSC (linear probe)', 'configs/tsc/tsc-linear_lenet_1xb32_digits-lt_10e.py', 'stage2'),
 }
-STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1', 'ride-distill': 'ride-teacher'}
+STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1', 'ride-distill': 'ride-teacher',
+          'kcl': 'kcl-stage1', 'tsc-contrast': 'tsc-stage1', 'tsc': 'tsc-contrast'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
 BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32',
              'sade': 'ce-resnet32', 'balpoe': 'ce-resnet32', 'ride-teacher': 'ce-resnet32',
@@ -214,11 +226,13 @@ def plot(results: Dict[str, List[Dict[str, float]]], out_file: str) -> None:
 
 def main() -> None:
     args = parse_args()
-    # stage-1 runs come before the methods that start from them
+    # stage-1 runs (and theirs, for chains of stages) come before the methods that start from them
     methods: List[str] = []
     for name in args.methods:
-        first = STAGE1.get(name, 'ce') if METHODS[name][2] != 'train' else None
-        methods += [n for n in (first, name) if n is not None and n not in methods]
+        chain = [name]
+        while METHODS[chain[0]][2] != 'train':
+            chain.insert(0, STAGE1.get(chain[0], 'ce'))
+        methods += [n for n in chain if n not in methods]
     out = osp.abspath(args.work_dir)
     os.makedirs(out, exist_ok=True)
     os.chdir(out)  # the configs' relative data_root (data/digits_lt/) resolves here
