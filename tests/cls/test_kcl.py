@@ -123,13 +123,15 @@ def test_errors_name_the_value():
 
 # ------------------------------------------------------------------------------------------- Digits-LT
 
-def train_stage1(config, work_dir, iterations=2, load_from=None):
+def train_stage1(config, work_dir, iterations=2, load_from=None, cfg_options=None):
     """Stage 1 of a two-stage Digits-LT config (or a later contrastive stage, from ``load_from``) on 32 x iterations
     images, checkpoint saved; returns (loss, runner)."""
     from mmengine.config import Config
     from mmengine.runner import Runner
 
     cfg = Config.fromfile(str(config))
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     cfg.work_dir = str(work_dir)
     if load_from is not None:
         cfg.load_from = load_from
@@ -165,5 +167,6 @@ def test_digits_lt_two_stages(cls_workspace, tmp_path, monkeypatch):
     assert math.isfinite(loss)
     for key in ('shot/all', 'shot/many', 'shot/medium', 'shot/few'):
         assert 0.0 <= metrics[key] <= 100.0, key
-    stage1 = torch.load(ckpt, map_location='cpu')['state_dict']
-    torch.testing.assert_close(probe.model.backbone.state_dict()['conv1.weight'], stage1['backbone.conv1.weight'])
+    stage1 = torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict']
+    torch.testing.assert_close(probe.model.backbone.state_dict()['features.0.weight'],
+                               stage1['backbone.features.0.weight'])
