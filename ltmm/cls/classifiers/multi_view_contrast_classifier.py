@@ -13,7 +13,8 @@ One training step (``loss()``) on the ``V`` views of a multi-view dataset pipeli
    discarded by the official code, and the cosine classifier has no batch statistics, so they are not computed);
 4. ``contrast_loss(features=z, labels=y[, head=head])`` with ``z`` of the ``contrast_views`` as ``(B, V_c, d)``
    (view order as listed); ``head`` is passed when the loss's ``forward`` takes it (BCL's prototypes come from the
-   classifier weights). A tensor result is logged as ``loss_contrast``, a dict as it is.
+   classifier weights), ``sample_idx`` (the dataset indices of the batch, ``(B,)``) likewise (SBCL's subclass ids
+   are per training sample). A tensor result is logged as ``loss_contrast``, a dict as it is.
 
 ``predict()`` is the head's (raw logits, no prior subtraction), or the pooled feature without a head.
 """
@@ -79,7 +80,9 @@ class MultiViewContrastClassifier(BaseModel):
         self.cls_views = cls_views
         self.contrast_views = contrast_views
         self.views = tuple(sorted(set(cls_views + contrast_views)))
-        self._loss_takes_head = 'head' in inspect.signature(self.contrast_loss.forward).parameters
+        params = inspect.signature(self.contrast_loss.forward).parameters
+        self._loss_takes_head = 'head' in params
+        self._loss_takes_sample_idx = 'sample_idx' in params
 
     def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """The pooled features (a tuple, as mmpretrain's ``ImageClassifier.extract_feat`` with a pooling neck)."""
@@ -116,6 +119,8 @@ class MultiViewContrastClassifier(BaseModel):
             losses.update(self.head.loss((cls_feats, ), list(data_samples) * len(self.cls_views)))
         features = torch.stack([z[slot[v] * batch:(slot[v] + 1) * batch] for v in self.contrast_views], dim=1)
         kwargs = dict(head=self.head) if self._loss_takes_head else {}
+        if self._loss_takes_sample_idx:
+            kwargs['sample_idx'] = _sample_idx(data_samples).to(labels.device)
         contrast = self.contrast_loss(features=features, labels=labels, **kwargs)
         losses.update(contrast if isinstance(contrast, dict) else dict(loss_contrast=contrast))
         return losses
@@ -136,6 +141,14 @@ class MultiViewContrastClassifier(BaseModel):
 
 def _last(x: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
     return x[-1] if isinstance(x, (tuple, list)) else x
+
+
+def _sample_idx(data_samples: Sequence[DataSample]) -> torch.Tensor:
+    missing = [i for i, ds in enumerate(data_samples) if 'sample_idx' not in ds]
+    if missing:
+        raise ValueError(f'MultiViewContrastClassifier: the contrastive loss takes sample_idx, but data samples '
+                         f'{missing[:5]} have none (PackInputs meta_keys must keep sample_idx)')
+    return torch.as_tensor([int(ds.sample_idx) for ds in data_samples], dtype=torch.long)
 
 
 def _labels(data_samples: Sequence[DataSample]) -> torch.Tensor:
