@@ -177,7 +177,7 @@ def test_hook_schedule_and_model_passes_sample_indices():
     expected = sbcl_loss(torch.stack([z[:2], z[2:]], 1), torch.tensor([1, 0]), torch.tensor([2, 0]),
                          torch.full((2, ), 0.1))
     torch.testing.assert_close(losses['loss_contrast'], expected, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match='sample_idx'):
+    with pytest.raises(ValueError, match='sample_idx'):  # needed once clustered
         model.loss(views, [DataSample().set_gt_label(1), DataSample().set_gt_label(0)])
 
 
