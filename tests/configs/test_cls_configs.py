@@ -182,7 +182,7 @@ def test_cls_config(path: Path, tmp_path: Path):
         assert model_cfg['head']['num_classes'] == num_classes, f'{path}: head.num_classes != num_classes'
     found: List[Any] = []
     model_cfg = _replace_class_stats(model_cfg, _synthetic_class_stats(num_classes), found)
-    if isinstance(model_cfg.get('contrast_loss'), dict) and 'num_classes' in model_cfg['contrast_loss']:
+    if isinstance(model_cfg.get('contrast_loss'), dict) and model_cfg['contrast_loss'].get('type') == 'TSCLoss':
         model_cfg['contrast_loss']['target_steps'] = 10  # TSC's target generation: 10,000 Adam steps of C x d
     if 'class_stats' in plain:
         assert all(v == plain['class_stats'] for v in found), f'{path}: a class_stats differs from the dataset\'s'
@@ -214,6 +214,8 @@ def test_cls_config(path: Path, tmp_path: Path):
     assert grads, f'{path}: no trainable parameter received a gradient'
     assert all(torch.isfinite(g).all() for g in grads), f'{path}: non-finite gradient'
 
+    if plain.get('val_dataloader') is None:  # a pre-training stage without validation (SBCL stage 1)
+        return
     model.eval()
     with torch.no_grad():
         preds = model(**model.data_preprocessor(_batch(plain['val_dataloader'], channels, labels, num_classes), False),

@@ -13,7 +13,9 @@ One training step (``loss()``) on the ``V`` views of a multi-view dataset pipeli
    discarded by the official code, and the cosine classifier has no batch statistics, so they are not computed);
 4. ``contrast_loss(features=z, labels=y[, head=head])`` with ``z`` of the ``contrast_views`` as ``(B, V_c, d)``
    (view order as listed); ``head`` is passed when the loss's ``forward`` takes it (BCL's prototypes come from the
-   classifier weights). A tensor result is logged as ``loss_contrast``, a dict as it is.
+   classifier weights), ``sample_idx`` (the dataset indices of the batch, ``(B,)``; None if a data sample has
+   none) likewise (SBCL's subclass ids are per training sample). A tensor result is logged as ``loss_contrast``, a
+   dict as it is.
 
 ``predict()`` is the head's (raw logits, no prior subtraction), or the pooled feature without a head.
 """
@@ -79,7 +81,9 @@ class MultiViewContrastClassifier(BaseModel):
         self.cls_views = cls_views
         self.contrast_views = contrast_views
         self.views = tuple(sorted(set(cls_views + contrast_views)))
-        self._loss_takes_head = 'head' in inspect.signature(self.contrast_loss.forward).parameters
+        params = inspect.signature(self.contrast_loss.forward).parameters
+        self._loss_takes_head = 'head' in params
+        self._loss_takes_sample_idx = 'sample_idx' in params
 
     def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """The pooled features (a tuple, as mmpretrain's ``ImageClassifier.extract_feat`` with a pooling neck)."""
@@ -116,6 +120,9 @@ class MultiViewContrastClassifier(BaseModel):
             losses.update(self.head.loss((cls_feats, ), list(data_samples) * len(self.cls_views)))
         features = torch.stack([z[slot[v] * batch:(slot[v] + 1) * batch] for v in self.contrast_views], dim=1)
         kwargs = dict(head=self.head) if self._loss_takes_head else {}
+        if self._loss_takes_sample_idx:
+            idx = _sample_idx(data_samples)
+            kwargs['sample_idx'] = None if idx is None else idx.to(labels.device)
         contrast = self.contrast_loss(features=features, labels=labels, **kwargs)
         losses.update(contrast if isinstance(contrast, dict) else dict(loss_contrast=contrast))
         return losses
@@ -136,6 +143,13 @@ class MultiViewContrastClassifier(BaseModel):
 
 def _last(x: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
     return x[-1] if isinstance(x, (tuple, list)) else x
+
+
+def _sample_idx(data_samples: Sequence[DataSample]) -> Optional[torch.Tensor]:
+    """The dataset indices of the batch, or None when a sample has none (the loss then says whether it needs them)."""
+    if not all('sample_idx' in ds for ds in data_samples):
+        return None
+    return torch.as_tensor([int(ds.sample_idx) for ds in data_samples], dtype=torch.long)
 
 
 def _labels(data_samples: Sequence[DataSample]) -> torch.Tensor:

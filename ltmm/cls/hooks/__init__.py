@@ -1,5 +1,6 @@
-"""Training hooks: the loss epoch (deferred re-weighting) and decoupled training's stage 2."""
+"""Training hooks: the loss epoch (deferred re-weighting), decoupled training's stage 2, SBCL's re-clustering."""
 from .decoupled import DecoupledStageHook
 from .loss_epoch_hook import DRWHook, LossEpochHook
+from .sbcl_cluster_hook import SBCLClusterHook
 
-__all__ = ['DecoupledStageHook', 'DRWHook', 'LossEpochHook']
+__all__ = ['DecoupledStageHook', 'DRWHook', 'LossEpochHook', 'SBCLClusterHook']

@@ -17,6 +17,7 @@ from .paco_loss import PaCoLoss, paco_loss
 from .reslt_loss import ResLTLoss
 from .ride_loss import RIDEDistillLoss, RIDELoss
 from .sade_loss import SADELoss
+from .sbcl_loss import SBCLLoss, sbcl_loss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .softmax_focal_loss import SoftmaxFocalLoss
 from .supcon_loss import SupConLoss, supcon_loss
@@ -27,6 +28,6 @@ from .weighted_softmax_loss import WeightedSoftmaxLoss
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'BCLLoss', 'bcl_loss',
            'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'GPaCoLoss', 'KCLLoss',
            'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss',
-           'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss',
-           'TLCLoss', 'TSCLoss',
+           'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SBCLLoss', 'sbcl_loss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss',
+           'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss',
            'WeightedSoftmaxLoss']
