@@ -50,6 +50,8 @@ Methods (``--methods``; all by default):
   tsc-stage1    TSC stage 1: KCL pre-training (configs/tsc)
   tsc-contrast  TSC stage 2: targeted supervised contrast from the KCL model (configs/tsc)
   tsc           TSC: linear probe on the frozen TSC backbone (configs/tsc)
+  sbcl-stage1   SBCL stage 1: subclass-balancing contrast, re-clustered every 5 epochs (configs/sbcl; no row)
+  sbcl          SBCL: LDAM-CB cosine probe on the frozen stage-1 backbone (configs/sbcl)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -74,9 +76,10 @@ from ltmm.engine import build_runner
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KEYS = ('all', 'many', 'medium', 'few')
 CE_CONFIG = 'configs/baseline/lenet_1xb32_digits-lt_30e.py'
-# name -> (label, config, kind): 'train' trains the config; 'stage2' trains it from the stage-1 checkpoint of the
-# same seed (STAGE1: CE unless listed); 'distill' trains it with that checkpoint as its teacher; 'test' tests it with
-# that checkpoint; 'tau' picks tau on the val split, then tests
+# name -> (label, config, kind): 'train' trains the config; 'pretrain' trains a stage 1 that has no classifier to
+# test (no table row); 'stage2' trains it from the stage-1 checkpoint of the same seed (STAGE1: CE unless listed);
+# 'distill' trains it with that checkpoint as its teacher; 'test' tests it with that checkpoint; 'tau' picks tau on
+# the val split, then tests
 METHODS = {
     'ce': ('CE', CE_CONFIG, 'train'),
     'ce-resnet32': ('CE (ResNet-32)', 'configs/baseline/resnet32_1xb32_digits-lt_30e.py', 'train'),
@@ -118,9 +121,11 @@ METHODS = {
                    'train'),
     'tsc-contrast': ('TSC stage 2 (online probe)', 'configs/tsc/tsc_lenet_1xb32_digits-lt_30e.py', 'stage2'),
     'tsc': ('TSC (linear probe)', 'configs/tsc/tsc-linear_lenet_1xb32_digits-lt_10e.py', 'stage2'),
+    'sbcl-stage1': ('SBCL stage 1', 'configs/sbcl/sbcl_lenet_1xb32_digits-lt_30e.py', 'pretrain'),
+    'sbcl': ('SBCL (both stages)', 'configs/sbcl/sbcl-linear_lenet_1xb32_digits-lt_10e.py', 'stage2'),
 }
 STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1', 'ride-distill': 'ride-teacher',
-          'kcl': 'kcl-stage1', 'tsc-contrast': 'tsc-stage1', 'tsc': 'tsc-contrast'}
+          'kcl': 'kcl-stage1', 'tsc-contrast': 'tsc-stage1', 'tsc': 'tsc-contrast', 'sbcl': 'sbcl-stage1'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
 BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32',
              'sade': 'ce-resnet32', 'balpoe': 'ce-resnet32', 'ride-teacher': 'ce-resnet32',
@@ -164,6 +169,9 @@ def shot_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
 def run_method(name: str, seed: int, work_dir: str, stage1_ckpt: str, tau_sweep) -> Dict[str, float]:
     """Train and/or test one method for one seed; returns its test metrics (and the chosen tau for tau-norm)."""
     _, path, kind = METHODS[name]
+    if kind == 'pretrain':
+        build_runner(config(path, work_dir, seed)).train()
+        return {}
     if kind == 'train':
         runner = build_runner(config(path, work_dir, seed))
         runner.train()
@@ -230,7 +238,7 @@ def main() -> None:
     methods: List[str] = []
     for name in args.methods:
         chain = [name]
-        while METHODS[chain[0]][2] != 'train':
+        while METHODS[chain[0]][2] not in ('train', 'pretrain'):
             chain.insert(0, STAGE1.get(chain[0], 'ce'))
         methods += [n for n in chain if n not in methods]
     out = osp.abspath(args.work_dir)
@@ -256,8 +264,9 @@ def main() -> None:
                     with open(cached, 'w', encoding='utf-8') as f:
                         json.dump(results[name][-1], f)
                 bar.update()
-                tqdm.write(f'seed {seed} {name:>10}: ' + '  '.join(f'{k} {results[name][-1][k]:6.2f}' for k in KEYS))
-    for name in set(methods) - set(args.methods):
+                last = results[name][-1]
+                tqdm.write(f'seed {seed} {name:>10}: ' + '  '.join(f'{k} {v:6.2f}' for k, v in last.items()))
+    for name in set(methods) - set(args.methods) | {n for n in methods if METHODS[n][2] == 'pretrain'}:
         results.pop(name)
     table = summarise(results, args.seeds)
     print(f'\n{table}\n\n({time.time() - start:.0f} s for {len(methods) * len(args.seeds)} runs)')
