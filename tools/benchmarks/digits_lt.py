@@ -40,6 +40,8 @@ Methods (``--methods``; all by default):
   tlc           TLC, 3 evidential experts on a ResNet-32 (stem shared), evidential fusion, TLC loss (configs/tlc)
   balpoe        BalPoE, 3 logit-adjusted experts (tau 0, 1, 2) on a ResNet-32 + mixup 0.4, the mean of the experts
                 (configs/balpoe)
+  mdcs          MDCS, 3 experts on a ResNet-32 (prior exponents -0.5, 1, 2.5), weak-to-strong self-distillation
+                (configs/mdcs)
   ride-teacher  RIDE with 6 experts on a ResNet-32: the distillation teacher (configs/ride)
   ride-distill  RIDE, 4 experts distilled from the 6-expert teacher of the same seed (configs/ride)
   paco          PaCo: supervised MoCo with learnable class centres and the log-prior term (configs/paco)
@@ -108,6 +110,7 @@ METHODS = {
     'sade': ('SADE (3 experts, ResNet-32)', 'configs/sade/sade_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'tlc': ('TLC (3 experts, ResNet-32)', 'configs/tlc/tlc_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'balpoe': ('BalPoE (3 experts, ResNet-32)', 'configs/balpoe/balpoe_resnet32_1xb32_digits-lt_30e.py', 'train'),
+    'mdcs': ('MDCS (3 experts, ResNet-32)', 'configs/mdcs/mdcs_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'ride-teacher': ('RIDE teacher (6 experts, ResNet-32)', 'configs/ride/ride-6e_resnet32_1xb32_digits-lt_30e.py',
                      'train'),
     'ride-distill': ('RIDE + distillation (4 experts)', 'configs/ride/ride-distill-4e_resnet32_1xb32_digits-lt_30e.py',
@@ -128,7 +131,7 @@ STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1', 'ride-d
           'kcl': 'kcl-stage1', 'tsc-contrast': 'tsc-stage1', 'tsc': 'tsc-contrast', 'sbcl': 'sbcl-stage1'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
 BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32',
-             'sade': 'ce-resnet32', 'balpoe': 'ce-resnet32', 'ride-teacher': 'ce-resnet32',
+             'sade': 'ce-resnet32', 'balpoe': 'ce-resnet32', 'mdcs': 'ce-resnet32', 'ride-teacher': 'ce-resnet32',
              'ride-distill': 'ce-resnet32'}
 
 
