@@ -2,6 +2,7 @@
 generator module inserted between backbone stages, RIDE's routed inference and distillation, the momentum encoder and
 labelled queue of the supervised MoCo-style contrastive methods, the all-views-through-one-encoder classifier of the
 in-batch ones (BCL)."""
+from .deit_lt_classifier import DeiTLTClassifier
 from .glmc_classifier import GLMCClassifier
 from .labelled_queue import LabelledQueue
 from .multi_view_contrast_classifier import MultiViewContrastClassifier
@@ -9,6 +10,7 @@ from .queue_contrast_classifier import MomentumEncoder, QueueContrastClassifier
 from .ride_classifier import RIDEClassifier, build_teacher
 from .rsg import RSG, RSGClassifier, rsg_head_classes, rsg_segments
 
-__all__ = ['GLMCClassifier', 'LabelledQueue', 'MomentumEncoder', 'MultiViewContrastClassifier',
+__all__ = ['DeiTLTClassifier', 'GLMCClassifier', 'LabelledQueue', 'MomentumEncoder',
+           'MultiViewContrastClassifier',
            'QueueContrastClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes',
            'rsg_segments']
