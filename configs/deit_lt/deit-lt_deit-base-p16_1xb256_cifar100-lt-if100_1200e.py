@@ -1,8 +1,9 @@
-# DeiT-LT on CIFAR-100-LT IF100 (official sh/train_c100_if100.sh): DeiT-B/16 distilled from scratch at 224 px, 2 GPUs
-# x 128 with 4-step gradient accumulation (effective batch 1024), AdamW lr 5e-4 x 256 / 512 = 2.5e-4, 1200 epochs,
+# DeiT-LT on CIFAR-100-LT IF100 (official sh/train_c100_if100.sh): DeiT-B/16 distilled from scratch at 224 px, 256
+# images per step (official 2 GPUs x 128; the ViT has no BatchNorm, so one GPU x 256 computes the same) with 4-step
+# gradient accumulation (effective batch 1024), AdamW lr 5e-4 x 256 / 512 = 2.5e-4, 1200 epochs,
 # teacher-label CB(0.9999) re-weighting of the distillation from epoch 1100; the ResNet-32 teacher sees the student's
 # mixed batch resized to 32 px (bicubic). The teacher: a SAM-trained ("flat") ResNet-32, here the CC-SAM stage-1
-# config (train it first). tools/dist_train.sh THIS_CONFIG 2 [--cfg-options model.teacher.checkpoint=PATH]
+# config (train it first). python tools/train.py THIS_CONFIG [--cfg-options model.teacher.checkpoint=PATH]
 _base_ = ['../_base_/datasets/cifar100_lt.py', '../_base_/default_runtime_cls.py', './_base_/deit_lt_deit-base.py']
 max_epochs = 1200
 model = dict(
@@ -27,7 +28,7 @@ test_pipeline = [
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(batch_size=128, dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(batch_size=256, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=2.5e-4))
