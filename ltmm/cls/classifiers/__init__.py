@@ -1,8 +1,8 @@
 """Classifiers whose training step is more than mmpretrain's ``ImageClassifier``: GLMC's mixed pairs, RSG's
 generator module inserted between backbone stages, RIDE's routed inference and distillation, the momentum encoder and
 labelled queue of the supervised MoCo-style contrastive methods, the all-views-through-one-encoder classifier of the
-in-batch ones (BCL), and MDCS's [weak; strong]
-batch."""
+in-batch ones (BCL), MDCS's [weak; strong] batch, and DeiT-LT's student with its frozen CNN teacher."""
+from .deit_lt_classifier import DeiTLTClassifier
 from .glmc_classifier import GLMCClassifier
 from .labelled_queue import LabelledQueue
 from .mdcs_classifier import MDCSClassifier
@@ -11,6 +11,7 @@ from .queue_contrast_classifier import MomentumEncoder, QueueContrastClassifier
 from .ride_classifier import RIDEClassifier, build_teacher
 from .rsg import RSG, RSGClassifier, rsg_head_classes, rsg_segments
 
-__all__ = ['GLMCClassifier', 'LabelledQueue', 'MDCSClassifier', 'MomentumEncoder', 'MultiViewContrastClassifier',
+__all__ = ['DeiTLTClassifier', 'GLMCClassifier', 'LabelledQueue', 'MDCSClassifier', 'MomentumEncoder',
+           'MultiViewContrastClassifier',
            'QueueContrastClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes',
            'rsg_segments']

@@ -3,6 +3,7 @@ logit adjustment, multi-expert (RIDE, TLC's evidential fusion), ResLT."""
 from .causal_norm_cls_head import CausalNormClsHead, TDEMomentumHook
 from .ccsam_cls_head import CCSAMClsHead
 from .cosine_cls_head import CosineClsHead
+from .deit_lt_cls_head import DeiTLTClsHead
 from .glmc_head import GLMCHead
 from .logit_adjusted_cls_head import LogitAdjustedClsHead
 from .lws_cls_head import LWSClsHead
@@ -10,5 +11,6 @@ from .multi_expert_cls_head import ExpertRouter, MultiExpertClsHead
 from .reslt_head import ResLTHead
 from .tau_norm_cls_head import TauNormClsHead
 
-__all__ = ['CausalNormClsHead', 'CCSAMClsHead', 'CosineClsHead', 'ExpertRouter', 'GLMCHead', 'LogitAdjustedClsHead',
+__all__ = ['CausalNormClsHead', 'CCSAMClsHead', 'CosineClsHead', 'DeiTLTClsHead', 'ExpertRouter', 'GLMCHead',
+           'LogitAdjustedClsHead',
            'LWSClsHead', 'MultiExpertClsHead', 'ResLTHead', 'TauNormClsHead', 'TDEMomentumHook']

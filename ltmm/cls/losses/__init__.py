@@ -6,6 +6,7 @@ from .balpoe_loss import BalPoELoss
 from .base import ClassificationLoss
 from .bcl_loss import BCLLoss, bcl_loss
 from .class_balanced_loss import ClassBalancedLoss
+from .deit_lt_loss import DeiTLTLoss, deit_lt_loss
 from .drw import DeferredReweighting
 from .gpaco_loss import GPaCoLoss
 from .kcl_loss import KCLLoss
@@ -27,7 +28,8 @@ from .tsc_loss import TSCLoss
 from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'BCLLoss', 'bcl_loss',
-           'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'GPaCoLoss', 'KCLLoss',
-           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'MDCSLoss', 'PaCoLoss', 'paco_loss',
-           'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SBCLLoss', 'sbcl_loss', 'SoftmaxEQLLoss',
-           'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss', 'WeightedSoftmaxLoss']
+           'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'DeiTLTLoss', 'deit_lt_loss', 'GPaCoLoss',
+           'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'MDCSLoss', 'PaCoLoss',
+           'paco_loss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SBCLLoss', 'sbcl_loss',
+           'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss',
+           'WeightedSoftmaxLoss']
