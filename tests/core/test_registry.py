@@ -38,7 +38,7 @@ EXPECTED = {
                    'CosineClsHead', 'TauNormClsHead', 'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead',
                    'CausalNormClsHead', 'ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt', 'LADELoss',
                    'WeightedSoftmaxLoss', 'AREALoss', 'ResLTHead', 'ResLTLoss', 'CCSAMClsHead', 'TLCLoss',
-                   'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier', 'RSG', 'RSGClassifier', 'SADELoss', 'BalPoELoss',
+                   'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier', 'RSG', 'RSGClassifier', 'SADELoss', 'BalPoELoss', 'LFMELoss',
                    'APA', 'AGLU', 'SupConLoss', 'QueueContrastClassifier', 'KCLLoss', 'TSCLoss', 'PaCoLoss',
                    'GPaCoLoss', 'MLPNeck', 'BCLLoss', 'MultiViewContrastClassifier'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook'},

@@ -12,6 +12,7 @@ from .kcl_loss import KCLLoss
 from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
+from .lfme_loss import LFMELoss, lfme_loss
 from .logit_adjusted_loss import LogitAdjustedLoss
 from .paco_loss import PaCoLoss, paco_loss
 from .reslt_loss import ResLTLoss
@@ -26,7 +27,8 @@ from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'BCLLoss', 'bcl_loss',
            'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'GPaCoLoss', 'KCLLoss',
-           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss',
+           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LFMELoss', 'lfme_loss', 'LogitAdjustedLoss',
+           'PaCoLoss', 'paco_loss', 'ResLTLoss',
            'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss',
            'TLCLoss', 'TSCLoss',
            'WeightedSoftmaxLoss']
