@@ -2,6 +2,7 @@
 the self-paced teacher weights, the curriculum instance weights and the loss state through a checkpoint."""
 import io
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,6 +15,8 @@ from ltmm.cls.losses.lfme_loss import (
     lfme_subsets,
     lfme_teacher_weight,
 )
+
+from .digits_lt_smoke import train_two_iterations
 
 COUNTS = [150, 120, 100, 60, 21, 20, 5]  # many: 0, 1, 2 (n >= 100); medium: 3, 4; few: 5, 6 (n <= 20)
 STATS = dict(num_images=sum(COUNTS), image_count=COUNTS, instance_count=COUNTS)
@@ -123,3 +126,57 @@ def test_state_through_checkpoint():
     restored.load_state_dict(torch.load(buf))
     torch.testing.assert_close(restored.teacher_weight, loss_fn.teacher_weight)
     torch.testing.assert_close(restored.expert_acc, loss_fn.expert_acc)
+
+
+REPO = Path(__file__).resolve().parents[2]
+STUDENT = REPO / 'configs/lfme/lfme_lenet_1xb32_digits-lt_30e.py'
+
+
+def expert_checkpoints(tmp_path):
+    """Untrained expert models of the three Digits-LT expert configs, saved: [dict(config, checkpoint)]."""
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+
+    import ltmm.cls  # noqa: F401 (registers ltmm's modules)
+
+    experts = []
+    for name in ('few', 'medium', 'many'):
+        config = str(REPO / f'configs/lfme/lfme-expert-{name}_lenet_1xb32_digits-lt_30e.py')
+        model = MODELS.build(Config.fromfile(config).model)
+        path = str(tmp_path / f'{name}.pth')
+        torch.save(dict(state_dict=model.state_dict()), path)
+        experts.append(dict(config=config, checkpoint=path))
+    return experts
+
+
+def test_missing_expert_checkpoint_is_named(tmp_path):
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+
+    cfg = Config.fromfile(str(STUDENT))
+    experts = expert_checkpoints(tmp_path)
+    experts[1]['checkpoint'] = str(tmp_path / 'absent.pth')
+    cfg.model.experts = experts
+    cfg.model.head.loss.class_stats = dict(num_images=348, image_count=[120, 79, 52, 35, 23, 15, 10, 6, 4, 3],
+                                           instance_count=[120, 79, 52, 35, 23, 15, 10, 6, 4, 3])
+    with pytest.raises(FileNotFoundError, match='absent.pth'):
+        MODELS.build(cfg.model)
+
+
+@pytest.mark.slow
+def test_digits_lt_student_trains_with_frozen_experts(cls_workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(cls_workspace)
+    experts = expert_checkpoints(tmp_path)
+    loss, metrics, runner = train_two_iterations(str(STUDENT), tmp_path / 'smoke', dict(model=dict(experts=experts)))
+    assert math.isfinite(loss)
+    model = runner.model
+    assert len(model.experts) == 3
+    assert all(not p.requires_grad and p.grad is None for e in model.experts for p in e.parameters())
+    expert_ids = {id(p) for e in model.experts for p in e.parameters()}
+    assert not expert_ids & {id(p) for p in model.parameters()}  # not optimised, not in the student's checkpoint
+    loss_fn = model.head.loss_module
+    assert (loss_fn.expert_acc > 0).all()  # measured before training
+    expected = [lfme_teacher_weight(metrics[k], a, 0.3)
+                for k, a in zip(('lfme/few', 'lfme/medium', 'lfme/many'), loss_fn.expert_acc.tolist())]
+    torch.testing.assert_close(loss_fn.teacher_weight, torch.tensor(expected))
+    assert 'head.loss_module.teacher_weight' in model.state_dict()

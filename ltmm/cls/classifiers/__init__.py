@@ -1,14 +1,15 @@
 """Classifiers whose training step is more than mmpretrain's ``ImageClassifier``: GLMC's mixed pairs, RSG's
 generator module inserted between backbone stages, RIDE's routed inference and distillation, the momentum encoder and
 labelled queue of the supervised MoCo-style contrastive methods, the all-views-through-one-encoder classifier of the
-in-batch ones (BCL)."""
+in-batch ones (BCL), LFME's frozen subset experts."""
 from .glmc_classifier import GLMCClassifier
 from .labelled_queue import LabelledQueue
+from .lfme_classifier import LFMEClassifier
 from .multi_view_contrast_classifier import MultiViewContrastClassifier
 from .queue_contrast_classifier import MomentumEncoder, QueueContrastClassifier
 from .ride_classifier import RIDEClassifier, build_teacher
 from .rsg import RSG, RSGClassifier, rsg_head_classes, rsg_segments
 
-__all__ = ['GLMCClassifier', 'LabelledQueue', 'MomentumEncoder', 'MultiViewContrastClassifier',
+__all__ = ['GLMCClassifier', 'LabelledQueue', 'LFMEClassifier', 'MomentumEncoder', 'MultiViewContrastClassifier',
            'QueueContrastClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes',
            'rsg_segments']
