@@ -3,7 +3,9 @@
 # 0..2, as the official experts (Shot_Dataset, instance sampling). Train the three experts, then
 # ./lfme_lenet_1xb32_digits-lt_30e.py. python tools/train.py THIS_CONFIG
 _base_ = '../baseline/lenet_1xb32_digits-lt_30e.py'
-model = dict(head=dict(num_classes=3))
+num_classes = 3  # the subset's classes
+data_preprocessor = dict(num_classes=num_classes)
+model = dict(head=dict(num_classes=num_classes))
 train_dataloader = dict(dataset=dict(
     _delete_=True, type='ClassSubsetDataset', classes=[0, 1, 2], dataset={{_base_.train_dataloader.dataset}}))
 val_dataloader = dict(dataset=dict(
