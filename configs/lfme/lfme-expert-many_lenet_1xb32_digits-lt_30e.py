@@ -13,3 +13,4 @@ val_dataloader = dict(dataset=dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='Accuracy', topk=(1, ))
 test_evaluator = val_evaluator
+default_hooks = dict(checkpoint=dict(save_best='accuracy/top1'))  # the subset's plain top-1 (no shot groups)
