@@ -1,6 +1,8 @@
-"""Training hooks: the loss epoch (deferred re-weighting), decoupled training's stage 2, SBCL's re-clustering."""
+"""Training hooks: the loss epoch (deferred re-weighting), decoupled training's stage 2, SBCL's re-clustering, LFME's
+self-paced expert weights."""
 from .decoupled import DecoupledStageHook
+from .lfme_hook import LFMEHook
 from .loss_epoch_hook import DRWHook, LossEpochHook
 from .sbcl_cluster_hook import SBCLClusterHook
 
-__all__ = ['DecoupledStageHook', 'DRWHook', 'LossEpochHook', 'SBCLClusterHook']
+__all__ = ['DecoupledStageHook', 'DRWHook', 'LFMEHook', 'LossEpochHook', 'SBCLClusterHook']

@@ -13,6 +13,7 @@ from .kcl_loss import KCLLoss
 from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
+from .lfme_loss import LFMELoss, lfme_loss
 from .logit_adjusted_loss import LogitAdjustedLoss
 from .mdcs_loss import MDCSLoss
 from .paco_loss import PaCoLoss, paco_loss
@@ -29,7 +30,7 @@ from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'BCLLoss', 'bcl_loss',
            'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'DeiTLTLoss', 'deit_lt_loss', 'GPaCoLoss',
-           'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'MDCSLoss', 'PaCoLoss',
-           'paco_loss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SBCLLoss', 'sbcl_loss',
-           'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss',
+           'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LFMELoss', 'lfme_loss', 'LogitAdjustedLoss',
+           'MDCSLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SBCLLoss',
+           'sbcl_loss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss',
            'WeightedSoftmaxLoss']
