@@ -5,10 +5,11 @@ in-batch ones (BCL)."""
 from .glmc_classifier import GLMCClassifier
 from .labelled_queue import LabelledQueue
 from .multi_view_contrast_classifier import MultiViewContrastClassifier
+from .ncl_classifier import NCLClassifier, NCLCosineLinear
 from .queue_contrast_classifier import MomentumEncoder, QueueContrastClassifier
 from .ride_classifier import RIDEClassifier, build_teacher
 from .rsg import RSG, RSGClassifier, rsg_head_classes, rsg_segments
 
-__all__ = ['GLMCClassifier', 'LabelledQueue', 'MomentumEncoder', 'MultiViewContrastClassifier',
-           'QueueContrastClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes',
-           'rsg_segments']
+__all__ = ['GLMCClassifier', 'LabelledQueue', 'MomentumEncoder', 'MultiViewContrastClassifier', 'NCLClassifier',
+           'NCLCosineLinear', 'QueueContrastClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher',
+           'rsg_head_classes', 'rsg_segments']

@@ -13,6 +13,7 @@ from .label_aware_smoothing_loss import LabelAwareSmoothingLoss
 from .lade_loss import LADELoss
 from .ldam_loss import LDAMLoss
 from .logit_adjusted_loss import LogitAdjustedLoss
+from .ncl_loss import NCLLoss
 from .paco_loss import PaCoLoss, paco_loss
 from .reslt_loss import ResLTLoss
 from .ride_loss import RIDEDistillLoss, RIDELoss
@@ -26,7 +27,7 @@ from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'BCLLoss', 'bcl_loss',
            'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'GPaCoLoss', 'KCLLoss',
-           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss',
+           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'NCLLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss',
            'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss',
            'TLCLoss', 'TSCLoss',
            'WeightedSoftmaxLoss']
