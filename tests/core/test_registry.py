@@ -40,7 +40,7 @@ EXPECTED = {
                    'WeightedSoftmaxLoss', 'AREALoss', 'ResLTHead', 'ResLTLoss', 'CCSAMClsHead', 'TLCLoss',
                    'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier', 'RSG', 'RSGClassifier', 'SADELoss', 'BalPoELoss',
                    'APA', 'AGLU', 'SupConLoss', 'QueueContrastClassifier', 'KCLLoss', 'TSCLoss', 'PaCoLoss',
-                   'GPaCoLoss', 'MLPNeck', 'BCLLoss', 'MultiViewContrastClassifier'},
+                   'GPaCoLoss', 'MLPNeck', 'BCLLoss', 'MultiViewContrastClassifier', 'NCLLoss', 'NCLClassifier'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler', 'DeferredResampler'},
         'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR', 'PaCoWarmupStepLR'},
