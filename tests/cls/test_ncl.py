@@ -53,7 +53,7 @@ def naive_nbod(inputs, factor):
 
 
 def naive_nil_nbod(inputs, target, counts, hcm_n, factor=0.6, factor_hcm=0.6, ce_ratio=1.0, hcm_ratio=1.0):
-    """The official ``NIL_NBOD.forward`` (lib/loss/loss.py lines 78-103) transcribed; inputs (K, N, C)."""
+    """The official ``NIL_NBOD.forward`` (lib/loss/loss.py lines 78-106) transcribed; inputs (K, N, C)."""
     bsce_weight = torch.FloatTensor(counts)
     select = inputs[0].scatter(1, target.unsqueeze(1), 999999)
     top = select.sort(descending=True, dim=1)[1][:, :hcm_n]

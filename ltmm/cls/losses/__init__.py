@@ -27,7 +27,8 @@ from .weighted_softmax_loss import WeightedSoftmaxLoss
 
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'BCLLoss', 'bcl_loss',
            'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'GPaCoLoss', 'KCLLoss',
-           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'NCLLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss',
+           'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LogitAdjustedLoss', 'NCLLoss', 'PaCoLoss', 'paco_loss',
+           'ResLTLoss',
            'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss',
            'TLCLoss', 'TSCLoss',
            'WeightedSoftmaxLoss']

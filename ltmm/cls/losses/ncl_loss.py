@@ -1,6 +1,6 @@
 """NCL: Nested Collaborative Learning (Li et al., "Nested Collaborative Learning for Long-Tailed Visual Recognition",
 CVPR 2022; official code Bazinga699/NCL, BSD-2, read at commit f64fddb3, ``lib/loss/loss.py`` ``NBOD`` lines 6-24 and
-``NIL_NBOD`` lines 64-103, the loss type of every official NCL config).
+``NIL_NBOD`` lines 64-113, the loss type of every official NCL config).
 
 ``K`` experts (full independent networks, :class:`ltmm.cls.classifiers.NCLClassifier`) give raw logits ``z_k``. With
 ``b = log n`` (log of the **raw** training counts, not of the prior) the balanced logits are ``zb_k = z_k + b``.
@@ -113,6 +113,9 @@ class NCLLoss(ClassificationLoss):
         factor_hcm: NBOD factor on the hard-category distributions. Default 0.6 (``DIVERSITY_FACTOR_HCM``).
         loss_weight: multiplies the loss. Default 1.0.
         reduction: 'none', 'mean' or 'sum'. Default 'mean' (the official batch means).
+
+    The defaults are the values of the official NCL yaml configs, not of ``lib/config/default.py`` (HCM_N 5 and
+    zero ratios / factors there, which every NCL config overrides).
     """
     multi_expert = True
     logit_shape = ('N', 'K', 'C')
