@@ -9,11 +9,11 @@ from .labelled_queue import LabelledQueue
 from .lfme_classifier import LFMEClassifier
 from .mdcs_classifier import MDCSClassifier
 from .multi_view_contrast_classifier import MultiViewContrastClassifier
+from .ncl_classifier import NCLClassifier, NCLCosineLinear
 from .queue_contrast_classifier import MomentumEncoder, QueueContrastClassifier
 from .ride_classifier import RIDEClassifier, build_teacher
 from .rsg import RSG, RSGClassifier, rsg_head_classes, rsg_segments
 
 __all__ = ['DeiTLTClassifier', 'GLMCClassifier', 'LabelledQueue', 'LFMEClassifier', 'MDCSClassifier', 'MomentumEncoder',
-           'MultiViewContrastClassifier',
-           'QueueContrastClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes',
-           'rsg_segments']
+           'MultiViewContrastClassifier', 'NCLClassifier', 'NCLCosineLinear', 'QueueContrastClassifier',
+           'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes', 'rsg_segments']

@@ -16,6 +16,7 @@ from .ldam_loss import LDAMLoss
 from .lfme_loss import LFMELoss, lfme_loss
 from .logit_adjusted_loss import LogitAdjustedLoss
 from .mdcs_loss import MDCSLoss
+from .ncl_loss import NCLLoss
 from .paco_loss import PaCoLoss, paco_loss
 from .reslt_loss import ResLTLoss
 from .ride_loss import RIDEDistillLoss, RIDELoss
@@ -31,6 +32,7 @@ from .weighted_softmax_loss import WeightedSoftmaxLoss
 __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'BalPoELoss', 'BCLLoss', 'bcl_loss',
            'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'DeiTLTLoss', 'deit_lt_loss', 'GPaCoLoss',
            'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LFMELoss', 'lfme_loss', 'LogitAdjustedLoss',
-           'MDCSLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss', 'SBCLLoss',
-           'sbcl_loss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss',
+           'MDCSLoss', 'NCLLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss',
+           'SBCLLoss', 'sbcl_loss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss',
+           'TSCLoss',
            'WeightedSoftmaxLoss']
