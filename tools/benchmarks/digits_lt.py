@@ -42,6 +42,9 @@ Methods (``--methods``; all by default):
                 (configs/balpoe)
   mdcs          MDCS, 3 experts on a ResNet-32 (prior exponents -0.5, 1, 2.5), weak-to-strong self-distillation
                 (configs/mdcs)
+  ncl           NCL: 3 independent LeNet-5s, balanced CE + hard category mining + mutual distillation (configs/ncl)
+  deit-lt       DeiT-LT: a tiny distilled ViT, hard distillation through DIST from the CE LeNet-5 of the same seed
+                (configs/deit_lt)
   ride-teacher  RIDE with 6 experts on a ResNet-32: the distillation teacher (configs/ride)
   ride-distill  RIDE, 4 experts distilled from the 6-expert teacher of the same seed (configs/ride)
   paco          PaCo: supervised MoCo with learnable class centres and the log-prior term (configs/paco)
@@ -111,6 +114,9 @@ METHODS = {
     'tlc': ('TLC (3 experts, ResNet-32)', 'configs/tlc/tlc_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'balpoe': ('BalPoE (3 experts, ResNet-32)', 'configs/balpoe/balpoe_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'mdcs': ('MDCS (3 experts, ResNet-32)', 'configs/mdcs/mdcs_resnet32_1xb32_digits-lt_30e.py', 'train'),
+    'ncl': ('NCL (3 LeNet-5s)', 'configs/ncl/ncl_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'deit-lt': ('DeiT-LT (ViT-tiny/8, CE LeNet-5 teacher)',
+                'configs/deit_lt/deit-lt_vit-tiny-p8_1xb32_digits-lt_30e.py', 'distill'),
     'ride-teacher': ('RIDE teacher (6 experts, ResNet-32)', 'configs/ride/ride-6e_resnet32_1xb32_digits-lt_30e.py',
                      'train'),
     'ride-distill': ('RIDE + distillation (4 experts)', 'configs/ride/ride-distill-4e_resnet32_1xb32_digits-lt_30e.py',
@@ -128,7 +134,8 @@ METHODS = {
     'sbcl': ('SBCL (both stages)', 'configs/sbcl/sbcl-linear_lenet_1xb32_digits-lt_10e.py', 'stage2'),
 }
 STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1', 'ride-distill': 'ride-teacher',
-          'kcl': 'kcl-stage1', 'tsc-contrast': 'tsc-stage1', 'tsc': 'tsc-contrast', 'sbcl': 'sbcl-stage1'}
+          'deit-lt': 'ce', 'kcl': 'kcl-stage1', 'tsc-contrast': 'tsc-stage1', 'tsc': 'tsc-contrast',
+          'sbcl': 'sbcl-stage1'}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
 BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32',
              'sade': 'ce-resnet32', 'balpoe': 'ce-resnet32', 'mdcs': 'ce-resnet32', 'ride-teacher': 'ce-resnet32',
