@@ -4,6 +4,7 @@ labelled queue of the supervised MoCo-style contrastive methods, the all-views-t
 in-batch ones (BCL), MDCS's [weak; strong] batch, DeiT-LT's student with its frozen CNN teacher, and LFME's student
 with its frozen subset experts."""
 from .deit_lt_classifier import DeiTLTClassifier
+from .frozen_model import FrozenModelHolder, build_teacher
 from .glmc_classifier import GLMCClassifier
 from .labelled_queue import LabelledQueue
 from .lfme_classifier import LFMEClassifier
@@ -11,9 +12,10 @@ from .mdcs_classifier import MDCSClassifier
 from .multi_view_contrast_classifier import MultiViewContrastClassifier
 from .ncl_classifier import NCLClassifier, NCLCosineLinear
 from .queue_contrast_classifier import MomentumEncoder, QueueContrastClassifier
-from .ride_classifier import RIDEClassifier, build_teacher
+from .ride_classifier import RIDEClassifier
 from .rsg import RSG, RSGClassifier, rsg_head_classes, rsg_segments
 
-__all__ = ['DeiTLTClassifier', 'GLMCClassifier', 'LabelledQueue', 'LFMEClassifier', 'MDCSClassifier', 'MomentumEncoder',
-           'MultiViewContrastClassifier', 'NCLClassifier', 'NCLCosineLinear', 'QueueContrastClassifier',
-           'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes', 'rsg_segments']
+__all__ = ['DeiTLTClassifier', 'FrozenModelHolder', 'GLMCClassifier', 'LabelledQueue', 'LFMEClassifier',
+           'MDCSClassifier', 'MomentumEncoder', 'MultiViewContrastClassifier', 'NCLClassifier', 'NCLCosineLinear',
+           'QueueContrastClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes',
+           'rsg_segments']

@@ -2,22 +2,22 @@
 Long-Tailed Datasets", CVPR 2024; val-iisc/DeiT-LT, MIT / Apache-2.0): a distilled ViT student (mmpretrain's
 ``DistilledVisionTransformer`` + :class:`~ltmm.cls.heads.DeiTLTClsHead`) and a frozen CNN teacher in eval mode that
 sees exactly the student's augmented (mixup / cutmix) batch: the out-of-distribution distillation of the paper."""
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
+from torch import nn
 
 from ...core.registry import register_into
-from .ride_classifier import build_teacher
+from .frozen_model import FrozenModelHolder, build_teacher
 
 TEACHER_KEYS = ('config', 'checkpoint', 'input_size')
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
-class DeiTLTClassifier(ImageClassifier):
+class DeiTLTClassifier(FrozenModelHolder, ImageClassifier):
     """``ImageClassifier`` whose training step runs a frozen teacher on the same preprocessed (and batch-augmented)
     inputs and hands its logits to the head's loss (``DeiTLTLoss``) as ``teacher_score``.
 
@@ -50,19 +50,14 @@ class DeiTLTClassifier(ImageClassifier):
             if unknown or 'config' not in teacher or 'checkpoint' not in teacher:
                 raise ValueError(f'DeiTLTClassifier: teacher must be dict(config=..., checkpoint=..., '
                                  f'input_size=None), got keys {sorted(teacher)}')
-            if not osp.isfile(teacher['checkpoint']):
-                raise FileNotFoundError(f'DeiT-LT teacher checkpoint {teacher["checkpoint"]!r} does not exist (train '
-                                        'the teacher config first, or set model.teacher.checkpoint)')
             size = teacher.get('input_size')
             self.teacher_input_size = None if size is None else tuple(int(s) for s in size)
-            object.__setattr__(self, 'teacher', build_teacher(teacher['config'], teacher['checkpoint']))
+            model = build_teacher(teacher['config'], teacher['checkpoint'], 'DeiT-LT teacher')
+            object.__setattr__(self, 'teacher', model)
             self.teacher.eval()
 
-    def _apply(self, fn, recurse: bool = True):  # .to(), .cuda(), .half() also move the unregistered teacher
-        super()._apply(fn, recurse)
-        if self.teacher is not None:
-            self.teacher._apply(fn, recurse)
-        return self
+    def frozen_models(self) -> List[nn.Module]:
+        return [] if self.teacher is None else [self.teacher]
 
     def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """The teacher's logits ``(N, C)`` on ``inputs`` (resized to ``input_size`` when set), eval mode, no grad."""

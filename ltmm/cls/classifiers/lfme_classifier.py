@@ -7,22 +7,22 @@ preprocessed inputs (official: experts in ``eval()`` the whole time) and its log
 ``teacher_scores``. The experts are kept out of the module tree: not in ``parameters()`` (not optimised, not in DDP's
 gradient sync) nor in the student's checkpoints; a resumed run rebuilds them from their checkpoints.
 """
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
+from torch import nn
 
 from ...core.registry import register_into
 from ..losses.lfme_loss import LFMELoss
-from .ride_classifier import build_teacher
+from .frozen_model import FrozenModelHolder, build_teacher
 
 EXPERT_KEYS = ('config', 'checkpoint')
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
-class LFMEClassifier(ImageClassifier):
+class LFMEClassifier(FrozenModelHolder, ImageClassifier):
     """An ``ImageClassifier`` distilled from frozen subset experts (module docstring).
 
     Args:
@@ -48,18 +48,12 @@ class LFMEClassifier(ImageClassifier):
             if set(expert) != set(EXPERT_KEYS):
                 raise ValueError(f'LFMEClassifier: expert {i} must be dict(config=..., checkpoint=...), got keys '
                                  f'{sorted(expert)}')
-            if not osp.isfile(expert['checkpoint']):
-                raise FileNotFoundError(f'LFME expert {i} checkpoint {expert["checkpoint"]!r} does not exist (train '
-                                        'the expert config on its class subset first)')
-            model = build_teacher(expert['config'], expert['checkpoint'])
+            model = build_teacher(expert['config'], expert['checkpoint'], f'LFME expert {i}')
             model.eval()
             self.experts.append(model)
 
-    def _apply(self, fn, recurse: bool = True):  # .to(), .cuda(), .half() also move the unregistered experts
-        super()._apply(fn, recurse)
-        for expert in self.experts:
-            expert._apply(fn, recurse)
-        return self
+    def frozen_models(self) -> List[nn.Module]:
+        return list(self.experts)
 
     def expert_scores(self, inputs: torch.Tensor) -> List[torch.Tensor]:
         """Each expert's logits (N, |S_s|) on the preprocessed ``inputs``, in eval mode, without gradient."""

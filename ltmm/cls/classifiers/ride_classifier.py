@@ -13,51 +13,22 @@ Distillation (``RIDELossWithDistill``, ``trainer/trainer.py``): a frozen teacher
 (6 in every official run), built from its config and checkpoint; on every training batch its prediction (the
 mean of its expert logits) is handed to the head's ``RIDEDistillLoss`` as ``teacher_score``.
 """
-import os.path as osp
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import torch
-from mmengine.config import Config
-from mmengine.runner import load_checkpoint
 from mmpretrain.models import ImageClassifier
 from mmpretrain.models.necks import GlobalAveragePooling
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
 from ...core.registry import register_into
+from .frozen_model import FrozenModelHolder, build_teacher
 
 TEACHER_KEYS = ('config', 'checkpoint', 'train_mode')
 
 
-def build_teacher(config: Union[str, dict], checkpoint: str) -> nn.Module:
-    """The teacher classifier of ``config`` (a config file, whose ``model`` is used, or a model config dict) with the
-    weights of ``checkpoint`` (every weight must match: the official ``load_state_dict(..., no_ignore=True)``),
-    its parameters frozen.
-
-    Raises:
-        FileNotFoundError: the config or the checkpoint file does not exist.
-    """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'RIDE teacher checkpoint {checkpoint!r} does not exist (train the teacher config '
-                                'first, or set model.teacher.checkpoint)')
-    if isinstance(config, dict):
-        model_cfg = config
-    else:
-        if not osp.isfile(config):
-            raise FileNotFoundError(f'RIDE teacher config {config!r} does not exist')
-        from ...engine import model_config  # ltmm.engine imports the task packages, this one included
-
-        model_cfg = model_config(Config.fromfile(config))
-    teacher = MODELS.build(model_cfg)
-    load_checkpoint(teacher, checkpoint, map_location='cpu', strict=True, logger='silent')
-    for param in teacher.parameters():
-        param.requires_grad_(False)
-    return teacher
-
-
 @register_into('MODELS', scopes=('mmpretrain',))
-class RIDEClassifier(ImageClassifier):
+class RIDEClassifier(FrozenModelHolder, ImageClassifier):
     """An ``ImageClassifier`` for RIDE's multi-expert models: routed inference that computes only the experts a
     sample uses, and distillation from a teacher (module docstring).
 
@@ -101,13 +72,10 @@ class RIDEClassifier(ImageClassifier):
                 raise TypeError('RIDEClassifier with a teacher needs a head loss that takes teacher_score (e.g. '
                                 f'RIDEDistillLoss), got {type(getattr(self.head, "loss_module", None)).__name__}')
             self.teacher_train_mode = bool(teacher.get('train_mode', True))
-            object.__setattr__(self, 'teacher', build_teacher(teacher['config'], teacher['checkpoint']))
+            object.__setattr__(self, 'teacher', build_teacher(teacher['config'], teacher['checkpoint'], 'RIDE teacher'))
 
-    def _apply(self, fn, recurse: bool = True):  # .to(), .cuda(), .half() also move the unregistered teacher
-        super()._apply(fn, recurse)
-        if self.teacher is not None:
-            self.teacher._apply(fn, recurse)
-        return self
+    def frozen_models(self) -> List[nn.Module]:
+        return [] if self.teacher is None else [self.teacher]
 
     def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """The teacher's prediction logits (N, C) on the preprocessed ``inputs``, without gradient."""
