@@ -73,3 +73,21 @@ def test_module_and_errors():
         loss(torch.randn(4, 3, 4), torch.tensor([0, 1, 1, 2]))
     with pytest.raises(ValueError, match='num_experts'):
         MODELS.build(dict(type='SHIKELoss', class_stats=stats([5, 3]), num_experts=0))
+
+
+def test_dkf_backbone_shapes_sharing_and_fusion():
+    backbone = MODELS.build(dict(type='SHIKEResNet32', num_experts=3)).eval()
+    assert backbone.depths == (2, 1, 2)
+    # shared stem / layer1 / layer2 are single modules; layer3 and the shallow branches are per expert
+    assert not isinstance(backbone.layer1, torch.nn.ModuleList) and not isinstance(backbone.layer2, torch.nn.ModuleList)
+    assert len(backbone.layer3) == 3 and len(backbone.shallow) == 3
+    assert backbone.shallow[0][0].in_channels == 16 and backbone.shallow[1][0].in_channels == 32
+    assert not isinstance(backbone.shallow[0][-1], torch.nn.ReLU) and isinstance(backbone.shallow[1][-1], torch.nn.ReLU)
+    x = torch.randn(2, 3, 32, 32)
+    (out, ) = backbone(x)
+    assert out.shape == (2, 3 * 64, 8, 8)
+    with torch.no_grad():
+        f1 = backbone.layer1(backbone.stem(x))
+        f2 = backbone.layer2(f1)
+        expert1 = backbone.layer3[1](f2) * backbone.shallow[1](f2)
+    assert torch.allclose(out[:, 64:128], expert1, atol=1e-6)
