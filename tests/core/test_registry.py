@@ -42,7 +42,7 @@ EXPECTED = {
                    'MDCSLoss', 'MDCSClassifier', 'APA', 'AGLU', 'SupConLoss', 'QueueContrastClassifier', 'KCLLoss',
                    'TSCLoss', 'PaCoLoss', 'GPaCoLoss', 'MLPNeck', 'BCLLoss', 'MultiViewContrastClassifier', 'SBCLLoss',
                    'DeiTLTLoss', 'DeiTLTClsHead', 'DeiTLTClassifier', 'LFMELoss', 'LFMEClassifier', 'NCLLoss',
-                   'NCLClassifier'},
+                   'NCLClassifier', 'SHIKELoss', 'SHIKEResNet32'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook', 'SBCLClusterHook',
                   'LFMEHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler', 'DeferredResampler'},

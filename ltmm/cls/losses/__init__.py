@@ -22,6 +22,7 @@ from .reslt_loss import ResLTLoss
 from .ride_loss import RIDEDistillLoss, RIDELoss
 from .sade_loss import SADELoss
 from .sbcl_loss import SBCLLoss, sbcl_loss
+from .shike_loss import SHIKELoss, shike_loss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .softmax_focal_loss import SoftmaxFocalLoss
 from .supcon_loss import SupConLoss, supcon_loss
@@ -33,6 +34,6 @@ __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'Ba
            'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'DeiTLTLoss', 'deit_lt_loss', 'GPaCoLoss',
            'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LFMELoss', 'lfme_loss', 'LogitAdjustedLoss',
            'MDCSLoss', 'NCLLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss',
-           'SBCLLoss', 'sbcl_loss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss',
-           'TSCLoss',
+           'SBCLLoss', 'sbcl_loss', 'SHIKELoss', 'shike_loss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss',
+           'supcon_loss', 'TLCLoss', 'TSCLoss',
            'WeightedSoftmaxLoss']
