@@ -20,20 +20,19 @@ One training step (``loss()``) on the ``V`` views of a multi-view dataset pipeli
 ``predict()`` is the head's (raw logits, no prior subtraction), or the pooled feature without a head.
 """
 import inspect
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModel
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ...core.registry import register_into
+from .contrast_classifier import ContrastClassifier, last, sample_field
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
-class MultiViewContrastClassifier(BaseModel):
+class MultiViewContrastClassifier(ContrastClassifier):
     """Backbone + pooling, a projection neck, an optional online classifier head and a contrastive loss over several
     views of each image, all views through the one encoder (module docstring).
 
@@ -69,36 +68,14 @@ class MultiViewContrastClassifier(BaseModel):
         if len(set(contrast_views)) != len(contrast_views) or len(set(cls_views)) != len(cls_views):
             raise ValueError(f'MultiViewContrastClassifier: a view listed twice in cls_views={cls_views} or '
                              f'contrast_views={contrast_views}')
-        data_preprocessor = {} if data_preprocessor is None else data_preprocessor
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(dict(dict(type='SelfSupDataPreprocessor'), **data_preprocessor))
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone)
-        self.pool = MODELS.build(pool if pool is not None else dict(type='GlobalAveragePooling'))
-        self.neck = MODELS.build(neck)
-        self.head = MODELS.build(head) if head is not None else None
-        self.contrast_loss = MODELS.build(contrast_loss)
+        super().__init__(backbone, neck, contrast_loss, head=head, pool=pool, data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         self.cls_views = cls_views
         self.contrast_views = contrast_views
         self.views = tuple(sorted(set(cls_views + contrast_views)))
         params = inspect.signature(self.contrast_loss.forward).parameters
         self._loss_takes_head = 'head' in params
         self._loss_takes_sample_idx = 'sample_idx' in params
-
-    def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """The pooled features (a tuple, as mmpretrain's ``ImageClassifier.extract_feat`` with a pooling neck)."""
-        feats = self.pool(self.backbone(inputs))
-        return feats if isinstance(feats, tuple) else (feats, )
-
-    def forward(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'):
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'MultiViewContrastClassifier: invalid mode {mode!r} (tensor, loss or predict)')
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """The head's and the contrastive losses of one batch of views (module docstring)."""
@@ -109,10 +86,10 @@ class MultiViewContrastClassifier(BaseModel):
         shapes = {tuple(inputs[v].shape) for v in self.views}
         if len(shapes) != 1:
             raise ValueError(f'MultiViewContrastClassifier: the views must have one shape, got {sorted(shapes)}')
-        labels = _labels(data_samples).to(inputs[0].device)
+        labels = sample_field(data_samples, 'gt_label', 'MultiViewContrastClassifier').to(inputs[0].device)
         batch = labels.numel()
         pooled = self.extract_feat(torch.cat([inputs[v] for v in self.views]))[-1]
-        z = F.normalize(_last(self.neck((pooled, ))), dim=1)
+        z = F.normalize(last(self.neck((pooled, ))), dim=1)
         slot = {v: i for i, v in enumerate(self.views)}
         losses = {}
         if self.head is not None and self.cls_views:
@@ -127,37 +104,9 @@ class MultiViewContrastClassifier(BaseModel):
         losses.update(contrast if isinstance(contrast, dict) else dict(loss_contrast=contrast))
         return losses
 
-    def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
-        """The online classifier's prediction (``head.predict``, raw logits); without a head, data samples
-        carrying the pooled feature in the field ``feats``."""
-        pooled = self.extract_feat(inputs)
-        if self.head is not None:
-            return self.head.predict(pooled, data_samples)
-        feats = pooled[-1]
-        if data_samples is None:
-            data_samples = [DataSample() for _ in range(feats.shape[0])]
-        for sample, feat in zip(data_samples, feats):
-            sample.set_field(feat, 'feats', field_type='data')
-        return data_samples
-
-
-def _last(x: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
-    return x[-1] if isinstance(x, (tuple, list)) else x
-
 
 def _sample_idx(data_samples: Sequence[DataSample]) -> Optional[torch.Tensor]:
     """The dataset indices of the batch, or None when a sample has none (the loss then says whether it needs them)."""
     if not all('sample_idx' in ds for ds in data_samples):
         return None
     return torch.as_tensor([int(ds.sample_idx) for ds in data_samples], dtype=torch.long)
-
-
-def _labels(data_samples: Sequence[DataSample]) -> torch.Tensor:
-    missing = [i for i, ds in enumerate(data_samples) if 'gt_label' not in ds]
-    if missing:
-        raise ValueError(f'MultiViewContrastClassifier: data sample {missing[0]} has no gt_label')
-    labels = torch.cat([torch.as_tensor(ds.gt_label).reshape(-1) for ds in data_samples])
-    if len(labels) != len(data_samples):
-        raise ValueError(f'MultiViewContrastClassifier: single-label data only, got {len(labels)} labels for '
-                         f'{len(data_samples)} samples')
-    return labels.long()

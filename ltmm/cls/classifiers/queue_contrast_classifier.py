@@ -30,18 +30,18 @@ and no shuffle-BN (two forward calls, so BatchNorm normalises each view with its
 DDP: the key encoder's parameters have ``requires_grad=False``; every query parameter is used in each step, so the
 default ``find_unused_parameters=False`` works unless a head is given but not used by the loss.
 """
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModel, ExponentialMovingAverage
+from mmengine.model import ExponentialMovingAverage
 from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ...core.distributed import rank_and_world_size
 from ...core.registry import register_into
+from .contrast_classifier import ContrastClassifier, last, sample_field
 from .labelled_queue import LabelledQueue
 
 NUM_VIEWS = 2  # view 0: query, view 1: key
@@ -62,12 +62,8 @@ class MomentumEncoder(ExponentialMovingAverage):
         self.steps += 1
 
 
-def _last(x: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
-    return x[-1] if isinstance(x, (tuple, list)) else x
-
-
 @register_into('MODELS', scopes=('mmpretrain',))
-class QueueContrastClassifier(BaseModel):
+class QueueContrastClassifier(ContrastClassifier):
     """Backbone + pooling + projection neck, a momentum key encoder, a labelled queue, a contrastive loss and an
     optional online classifier head (module docstring).
 
@@ -111,16 +107,9 @@ class QueueContrastClassifier(BaseModel):
                              f'{momentum!r}')
         if online_probe and head is None:
             raise ValueError('QueueContrastClassifier: online_probe=True needs a head')
-        data_preprocessor = {} if data_preprocessor is None else data_preprocessor
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(dict(dict(type='SelfSupDataPreprocessor'), **data_preprocessor))
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(backbone, neck, contrast_loss, head=head, pool=pool, data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
         self.online_probe = bool(online_probe)
-        self.backbone = MODELS.build(backbone)
-        self.pool = MODELS.build(pool if pool is not None else dict(type='GlobalAveragePooling'))
-        self.neck = MODELS.build(neck)
-        self.head = MODELS.build(head) if head is not None else None
-        self.contrast_loss = MODELS.build(contrast_loss)
         self.momentum = None if momentum is None else float(momentum)
         self.momentum_encoder = (None if momentum is None else
                                  MomentumEncoder(self._query_encoder(), momentum=1.0 - self.momentum))
@@ -131,21 +120,6 @@ class QueueContrastClassifier(BaseModel):
     def _query_encoder(self) -> nn.Sequential:
         return nn.Sequential(self.backbone, self.pool, self.neck)
 
-    def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """The pooled features (a tuple, as mmpretrain's ``ImageClassifier.extract_feat`` with a pooling neck)."""
-        feats = self.pool(self.backbone(inputs))
-        return feats if isinstance(feats, tuple) else (feats, )
-
-    def forward(self, inputs: Union[torch.Tensor, List[torch.Tensor]], data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'):
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'QueueContrastClassifier: invalid mode {mode!r} (tensor, loss or predict)')
-
     @torch.no_grad()
     def key_features(self, x_k: torch.Tensor) -> torch.Tensor:
         """Momentum-update the key encoder, then the unit keys of ``x_k`` (shuffle-BN across ranks)."""
@@ -153,7 +127,7 @@ class QueueContrastClassifier(BaseModel):
         shuffle = self.shuffle_bn and rank_and_world_size()[1] > 1
         if shuffle:
             x_k, idx_unshuffle = batch_shuffle_ddp(x_k)
-        k = F.normalize(_last(self.momentum_encoder(x_k)), dim=1)
+        k = F.normalize(last(self.momentum_encoder(x_k)), dim=1)
         return batch_unshuffle_ddp(k, idx_unshuffle) if shuffle else k
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
@@ -163,20 +137,21 @@ class QueueContrastClassifier(BaseModel):
             raise ValueError(f'QueueContrastClassifier trains on [x_query, x_key] (a two-view dataset base, '
                              f'default_collate), got {got}')
         x_q, x_k = inputs
-        labels = _field(data_samples, 'gt_label').to(x_q.device)
+        labels = sample_field(data_samples, 'gt_label', 'QueueContrastClassifier').to(x_q.device)
         pooled = self.extract_feat(x_q)
-        q = F.normalize(_last(self.neck(pooled)), dim=1)
+        q = F.normalize(last(self.neck(pooled)), dim=1)
         cls_score = self.head(pooled) if self.head is not None and not self.online_probe else None
-        pooled_for_loss = _last(pooled)
+        pooled_for_loss = last(pooled)
         if self.momentum_encoder is None:  # GPaCo: the query encoder, with gradient, both views' logits
             pooled_k = self.extract_feat(x_k)
-            k = F.normalize(_last(self.neck(pooled_k)), dim=1)
+            k = F.normalize(last(self.neck(pooled_k)), dim=1)
             if cls_score is not None:
                 cls_score = torch.cat([cls_score, self.head(pooled_k)])
-            pooled_for_loss = torch.cat([pooled_for_loss, _last(pooled_k)])
+            pooled_for_loss = torch.cat([pooled_for_loss, last(pooled_k)])
         else:
             k = self.key_features(x_k)
-        extra = [_field(data_samples, name).to(x_q.device) for name in self.extra_id_fields]
+        extra = [sample_field(data_samples, name, 'QueueContrastClassifier').to(x_q.device)
+                 for name in self.extra_id_fields]
         kwargs = {}
         if extra:
             kwargs = dict(extra_ids=torch.stack(extra, dim=1), queue_extra_ids=self.queue.extra_ids.clone())
@@ -191,28 +166,3 @@ class QueueContrastClassifier(BaseModel):
             probe = self.head.loss(tuple(p.detach() for p in pooled), data_samples)
             losses.update({f'{name}_online_probe': value for name, value in probe.items()})
         return losses
-
-    def predict(self, inputs: torch.Tensor, data_samples: Optional[List[DataSample]] = None) -> List[DataSample]:
-        """The online classifier's prediction (``head.predict``, raw logits, no prior subtraction); without a head,
-        data samples carrying the pooled feature in the field ``feats`` (for a later linear probe)."""
-        pooled = self.extract_feat(inputs)
-        if self.head is not None:
-            return self.head.predict(pooled, data_samples)
-        feats = _last(pooled)
-        if data_samples is None:
-            data_samples = [DataSample() for _ in range(feats.shape[0])]
-        for sample, feat in zip(data_samples, feats):
-            sample.set_field(feat, 'feats', field_type='data')
-        return data_samples
-
-
-def _field(data_samples: Sequence[DataSample], field: str) -> torch.Tensor:
-    missing = [i for i, ds in enumerate(data_samples) if field not in ds]
-    if missing:
-        raise ValueError(f'QueueContrastClassifier: data sample {missing[0]} has no {field}')
-    values = torch.cat([torch.as_tensor(ds.get(field)).reshape(-1) for ds in data_samples])
-    if len(values) != len(data_samples):
-        raise ValueError(f'QueueContrastClassifier: one {field} per sample expected, got {len(values)} for '
-                         f'{len(data_samples)} samples')
-    return values.long()
-
