@@ -5,8 +5,8 @@
 # 16-52 px objects of the 128 px images.
 _base_ = [
     'mmdet::_base_/models/retinanet_r50_fpn.py',
-    'mmdet::_base_/default_runtime.py',
     '../_base_/datasets/lt_shapes_instance.py',
+    '../_base_/schedules/lt_shapes_4e.py',
 ]
 num_classes = 30
 model = dict(
@@ -38,21 +38,3 @@ val_dataloader = dict(dataset=dict(pipeline=[
 test_dataloader = val_dataloader
 val_evaluator = dict(metric='bbox')
 test_evaluator = val_evaluator
-
-# the demo detector's schedule (../demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py)
-max_epochs = 4
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[max_epochs - 1], gamma=0.1),
-]
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.04, momentum=0.9, weight_decay=1e-4),
-                     clip_grad=dict(max_norm=10.0, norm_type=2))
-auto_scale_lr = dict(enable=False, base_batch_size=8)
-
-default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
-                     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))
-log_processor = dict(window_size=10)
-randomness = dict(seed=0)  # same seed, same demo numbers (CPU)
