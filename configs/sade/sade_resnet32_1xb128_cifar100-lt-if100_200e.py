@@ -7,7 +7,7 @@
 # ColorJitter(0.4, 0.4, 0.4, 0.1) p 0.8 + grayscale p 0.2 + blur p 0.2 + flip, batch 128, SGD lr 0.1, nesterov,
 # weight decay 5e-4, 5 epochs, early stop below 0.05.
 # python tools/train.py THIS_CONFIG; then tools/sade_aggregate.py or tools/analysis/test_agnostic.py --aggregate
-_base_ = ['./_base_/sade_resnet32_cifar.py', '../_base_/datasets/cifar100_lt.py',
+_base_ = ['./_base_/sade_resnet32_cifar.py', '../_base_/datasets/cifar100_lt_rotation.py',
           '../_base_/schedules/cifar_lt_200e.py', '../_base_/default_runtime_cls.py']
 model = dict(head=dict(num_classes={{_base_.num_classes}}, loss=dict(class_stats={{_base_.class_stats}})))
 optim_wrapper = dict(optimizer=dict(nesterov=True, weight_decay=5e-4))
@@ -16,15 +16,6 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.2, end_factor=1.0, by_epoch=True, begin=0, end=5),
     dict(type='MultiStepLR', milestones=[160, 180], gamma=0.1, by_epoch=True, begin=0, end=200),
 ]
-train_pipeline = [
-    dict(type='RandomCrop', crop_size=32, padding=4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='NumpyToPIL', to_rgb=False),  # the archive is RGB already
-    dict(type='torchvision/RandomRotation', degrees=15),
-    dict(type='PILToNumpy', to_bgr=False),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 view_pipeline = [
     dict(type='RandomCrop', crop_size=32, padding=4),
     dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,

@@ -5,19 +5,10 @@
 # RandomRotation(15) after crop and flip; evaluation in batches of 4096 (the official split_validation), since the
 # fused prediction depends on its batch. The data is the shared Cao CIFAR-100-LT split, not TLC's own (see README).
 # python tools/train.py THIS_CONFIG
-_base_ = ['./_base_/tlc_resnet32.py', '../_base_/datasets/cifar100_lt.py', '../_base_/schedules/cifar_lt_200e.py',
-          '../_base_/default_runtime_cls.py']
+_base_ = ['./_base_/tlc_resnet32.py', '../_base_/datasets/cifar100_lt_rotation.py',
+          '../_base_/schedules/cifar_lt_200e.py', '../_base_/default_runtime_cls.py']
 model = dict(head=dict(num_classes={{_base_.num_classes}},
                        loss=dict(class_stats={{_base_.class_stats}}, drw=dict(start_epoch=160, beta=0.9999))))
 optim_wrapper = dict(optimizer=dict(nesterov=True, weight_decay=5e-4))
-train_pipeline = [
-    dict(type='RandomCrop', crop_size=32, padding=4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='NumpyToPIL', to_rgb=False),  # the archive is RGB already
-    dict(type='torchvision/RandomRotation', degrees=15),
-    dict(type='PILToNumpy', to_bgr=False),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=4096)
 test_dataloader = val_dataloader
