@@ -42,12 +42,12 @@ def test_every_folder_has_the_full_grid():
         if folder in RECIPES:
             assert combos == RECIPES[folder] and len(names) == len(combos), folder
             continue
-        # rog: sigmoid CE and Seesaw recipes; seesaw: mmdet's 4 normed-mask recipes (2x, LVIS v1) besides the grid
-        expected = {'rog': 32, 'seesaw': 20}.get(folder, 16)
+        # rog: sigmoid CE and Seesaw recipes; seesaw: mmdet's 4 normed-mask recipes (2x, LVIS v1) and their v0.5 form
+        expected = {'rog': 32, 'seesaw': 24}.get(folder, 16)
         assert len(names) == expected and len(combos) == 16, folder
     normed = {NAME.fullmatch(p.name).group('depth', 'sampler', 'sched', 'version')
               for p in (REPO / 'configs' / 'seesaw').glob('mask-rcnn_r*_fpn_seesaw-loss-normed-mask_*_lvis-*.py')}
-    assert normed == {(d, s, '2x', 'v1') for d in ('50', '101') for s in ('random', 'sample1e-3')}
+    assert normed == {(d, s, '2x', v) for d in ('50', '101') for s in ('random', 'sample1e-3') for v in VERSIONS}
 
 
 @pytest.mark.slow
