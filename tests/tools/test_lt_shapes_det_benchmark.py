@@ -1,6 +1,8 @@
 """tools/benchmarks/lt_shapes_det.py without training: its configs (seed, sampler, no validation), every method's
-config exists, and the table's baseline deltas."""
+config exists, the table's baseline deltas, and the record of runs that --report tabulates."""
 import importlib.util
+import json
+import sys
 
 import pytest
 
@@ -35,16 +37,47 @@ def test_config_sets_seed_sampler_and_tests_once(tmp_path):
 def test_summary_reports_mean_std_and_the_apr_change_against_the_baseline():
     def run(ap, apr):
         return {f'{iou}_{k}': (apr if k == 'APr' else ap) for iou in bench.IOU_TYPES for k in bench.KEYS}
-    results = {'rfs': {'ce': [run(0.3, 0.10), run(0.3, 0.12)], 'seesaw': [run(0.31, 0.15), run(0.33, 0.17)]}}
-    table = bench.summarise(results, [0, 1])
-    ce_row, seesaw_row = table.splitlines()[-2:]
-    assert ce_row.startswith('| Softmax CE | rfs | 30.0 +- 0.0 | 11.0 +- 1.0 |') and ce_row.endswith('|  |')
-    assert seesaw_row.startswith('| Seesaw | rfs | 32.0 +- 1.0 | 16.0 +- 1.0 |')
+    results = {'rfs': {'ce': {0: run(0.3, 0.10), 1: run(0.3, 0.12)},
+                       'seesaw': {0: run(0.31, 0.15), 1: run(0.33, 0.17)}}}
+    ce_row, seesaw_row = bench.summarise(results).splitlines()[-2:]
+    assert ce_row.startswith('| Softmax CE | rfs | 0 1 | 30.0 +- 0.0 | 11.0 +- 1.0 |') and ce_row.endswith('|  |')
+    assert seesaw_row.startswith('| Seesaw | rfs | 0 1 | 32.0 +- 1.0 | 16.0 +- 1.0 |')
     assert seesaw_row.endswith('| +5.0 (Softmax CE) |')
+
+
+def test_apr_change_uses_only_the_seeds_the_baseline_also_has():
+    def run(apr):
+        return {f'{iou}_{k}': apr for iou in bench.IOU_TYPES for k in bench.KEYS}
+    results = {'random': {'ce': {0: run(0.10)}, 'seesaw': {0: run(0.15), 2: run(0.40)}}}
+    seesaw_row = bench.summarise(results).splitlines()[-1]
+    assert seesaw_row.startswith('| Seesaw | random | 0 2 | 27.5 +- 12.5 |')
+    assert seesaw_row.endswith('| +5.0 (Softmax CE) |')
+
+
+def test_report_tabulates_the_record_and_runs_nothing(tmp_path, monkeypatch, capsys):
+    metrics = {f'bbox_{k}': 0.25 for k in bench.KEYS}
+    record = tmp_path / 'record.json'
+    record.write_text(json.dumps({'rfs_threshold': bench.RFS_THRESHOLD, 'max_epochs': bench.MAX_EPOCHS, 'runs': {
+        'random/seed1/retina-focal': {'metrics': metrics, 'commit': 'abc', 'date': '2026-12-05', 'seconds': 300}}}))
+    monkeypatch.setattr(bench, 'run_method', lambda *a: pytest.fail('--report must not train'))
+    monkeypatch.setattr(sys, 'argv', ['lt_shapes_det.py', '--report', '--methods', 'retina-focal', 'efl',
+                                      '--work-dir', str(tmp_path / 'out'), '--record', str(record)])
+    bench.main()
+    table = (tmp_path / 'out' / 'results.md').read_text()
+    assert '| RetinaNet, focal loss | random | 1 | 25.0 +- 0.0 |' in table and 'EFL' not in table
+    assert json.loads(record.read_text())['runs'].keys() == {'random/seed1/retina-focal'}
+    assert 'RetinaNet, focal loss' in capsys.readouterr().out
+
+
+def test_a_record_of_another_setting_is_refused(tmp_path):
+    record = tmp_path / 'record.json'
+    record.write_text(json.dumps({'rfs_threshold': 0.001, 'max_epochs': bench.MAX_EPOCHS, 'runs': {}}))
+    with pytest.raises(ValueError, match='rfs_threshold'):
+        bench.load_record(str(record))
 
 
 def test_box_only_detectors_show_no_mask_columns():
     box = {f'bbox_{k}': 0.2 for k in bench.KEYS}
     assert bench.lvis_metrics({f'lvis/{key}': value for key, value in box.items()}) == box
-    row = bench.summarise({'random': {'retina-focal': [box]}}, [0]).splitlines()[-1]
-    assert row == '| RetinaNet, focal loss | random | ' + ' | '.join(['20.0 +- 0.0'] * 4 + ['-'] * 4) + ' |  |'
+    row = bench.summarise({'random': {'retina-focal': {0: box}}}).splitlines()[-1]
+    assert row == '| RetinaNet, focal loss | random | 0 | ' + ' | '.join(['20.0 +- 0.0'] * 4 + ['-'] * 4) + ' |  |'

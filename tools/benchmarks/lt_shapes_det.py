@@ -2,7 +2,7 @@
 several seeds.
 
     python tools/benchmarks/lt_shapes_det.py [--seeds 0 1 2] [--methods ce eql ...] [--samplers random rfs]
-                                             [--work-dir DIR] [--rerun]
+                                             [--work-dir DIR] [--record FILE] [--rerun] [--report]
 
 Trains the LT-Shapes demo detector (Mask R-CNN with a narrow ResNet-18 and a 64-channel FPN, 4 epochs, from
 scratch; configs/demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py) with each method's LT-Shapes config from ``configs/``
@@ -40,16 +40,23 @@ Methods (``--methods``; all by default):
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/lt_shapes_det``): the data, each run's work dir
 ``<sampler>/seed<S>/<method>/`` (logs, checkpoint, per-class AP json + PNG, ``metrics.json``), ``results.json``
 (every run's metrics), ``results.md`` (the table) and ``per_class_best_vs_ce.png`` (per-class box AP of the method
-with the best mean box AP against CE, both averaged over the seeds). A run whose ``metrics.json`` exists is not
-repeated (so an interrupted benchmark continues where it stopped; one run takes about 5 minutes on 2 free cores)
-unless ``--rerun``.
+with the best mean box AP against CE, both averaged over the seeds).
+
+The runs are also kept in the record (``--record``, default ``tools/benchmarks/records/lt_shapes_det.json``, in the
+repository): each run's metrics with the commit, date and seconds it took. One run takes about 5 minutes on 2 free
+cores, so the whole benchmark (about 80 runs) spans several sittings: a run whose metrics are in the record or in its
+work dir's ``metrics.json`` is not repeated unless ``--rerun`` (a stage-2 or post-hoc method whose CE checkpoint is
+gone trains that CE run again first). ``--report`` runs nothing and writes the table of the runs recorded so far,
+with the number of seeds behind each row; the README's table is made this way.
 """
 import argparse
+import datetime
 import json
 import os
 import os.path as osp
+import subprocess
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 from mmengine.config import Config
@@ -61,6 +68,7 @@ from ltmm.demo.lt_shapes import make_lt_shapes
 from ltmm.engine import build_runner
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+RECORD = osp.join(REPO, 'tools', 'benchmarks', 'records', 'lt_shapes_det.json')
 ANN_DIR = osp.join('data', 'lt_shapes', 'annotations')
 RFS_THRESHOLD = 0.15
 MAX_EPOCHS = 4  # the demo detector's schedule: its last checkpoint is what the post-hoc methods calibrate
@@ -98,7 +106,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
     parser.add_argument('--samplers', nargs='+', choices=('random', 'rfs'), default=['random', 'rfs'])
     parser.add_argument('--work-dir', default='work_dirs/benchmarks/lt_shapes_det')
-    parser.add_argument('--rerun', action='store_true', help='repeat runs whose metrics.json exists')
+    parser.add_argument('--record', default=RECORD, help='the json record of every run (read and extended)')
+    parser.add_argument('--rerun', action='store_true', help='repeat runs that are recorded or have a metrics.json')
+    parser.add_argument('--report', action='store_true', help='run nothing: the table of the recorded runs')
     return parser.parse_args()
 
 
@@ -140,22 +150,32 @@ def run_method(name: str, seed: int, sampler: str, work_dir: str, ce_ckpt: str) 
     return lvis_metrics(runner.test())
 
 
-def summarise(results: Dict[str, Dict[str, List[Dict[str, float]]]], seeds: List[int]) -> str:
-    lines = [f'LT-Shapes val, LVIS metrics (AP x 100), mean +- std over seeds {seeds}', '',
-             '| method | sampler | box AP | box APr | box APc | box APf | mask AP | mask APr | mask APc | mask APf '
-             '| box APr vs baseline |', '|---|---|---|---|---|---|---|---|---|---|---|']
+# sampler -> method -> seed -> the run's metrics
+Results = Dict[str, Dict[str, Dict[int, Dict[str, float]]]]
+
+
+def summarise(results: Results) -> str:
+    """The markdown table: mean +- std over each row's seeds, and the box APr change against the baseline with the
+    same sampler, over the seeds both have."""
+    lines = ['LT-Shapes val, LVIS metrics (AP x 100), mean +- std over the seeds', '',
+             '| method | sampler | seeds | box AP | box APr | box APc | box APf | mask AP | mask APr | mask APc '
+             '| mask APf | box APr vs baseline |', '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for sampler, by_method in results.items():
         for name, runs in by_method.items():
+            if not runs:
+                continue
             cells = []
             for key in (f'{iou}_{k}' for iou in IOU_TYPES for k in KEYS):
-                values = 100 * np.array([r[key] for r in runs if key in r])
+                values = 100 * np.array([r[key] for r in runs.values() if key in r])
                 cells.append(f'{values.mean():.1f} +- {values.std():.1f}' if len(values) else '-')
             baseline = METHODS[name][3]
+            shared = sorted(set(runs) & set(by_method.get(baseline, {})))
             delta = ''
-            if baseline in by_method:
-                change = np.mean([r['bbox_APr'] for r in runs]) - np.mean([r['bbox_APr'] for r in by_method[baseline]])
+            if shared:
+                change = np.mean([runs[s]['bbox_APr'] - by_method[baseline][s]['bbox_APr'] for s in shared])
                 delta = f'{100 * change:+.1f} ({METHODS[baseline][0]})'
-            lines.append(f'| {METHODS[name][0]} | {sampler} | ' + ' | '.join(cells) + f' | {delta} |')
+            seeds = ' '.join(map(str, sorted(runs)))
+            lines.append(f'| {METHODS[name][0]} | {sampler} | {seeds} | ' + ' | '.join(cells) + f' | {delta} |')
     return '\n'.join(lines)
 
 
@@ -167,20 +187,29 @@ def mean_per_class(work_dirs: List[str]) -> Dict[str, Any]:
     return mean
 
 
-def plot_best_vs_ce(results: Dict[str, Dict[str, List[Dict[str, float]]]], out: str, seeds: List[int]) -> str:
-    """Per-class box AP of the (method, sampler) with the best mean box AP next to CE with the same sampler."""
-    candidates = [(np.mean([r['bbox_AP'] for r in runs]), sampler, name)
-                  for sampler, by_method in results.items() for name, runs in by_method.items()
-                  if name != 'ce' and 'ce' in by_method]
+def plot_best_vs_ce(results: Results, out: str) -> str:
+    """Per-class box AP of the (method, sampler) with the best mean box AP next to CE with the same sampler, over the
+    seeds both have whose work dirs hold the per-class records."""
+    def seeds_with_records(sampler: str, name: str) -> List[int]:
+        return [s for s in results[sampler][name]
+                if osp.isdir(osp.join(out, sampler, f'seed{s}', name))]
+
+    candidates = []
+    for sampler, by_method in results.items():
+        for name, runs in by_method.items():
+            seeds = sorted(set(seeds_with_records(sampler, name)) & set(seeds_with_records(sampler, 'ce'))
+                           ) if name != 'ce' and 'ce' in by_method else []
+            if seeds:
+                candidates.append((np.mean([runs[s]['bbox_AP'] for s in seeds]), sampler, name, seeds))
     if not candidates:
         return ''
-    _, sampler, best = max(candidates)
+    _, sampler, best, seeds = max(candidates)
     panels = []
     for name in ('ce', best):
         record = mean_per_class([osp.join(out, sampler, f'seed{s}', name) for s in seeds])
-        ap = 100 * np.mean([r['bbox_AP'] for r in results[sampler][name]])
+        ap = 100 * np.mean([results[sampler][name][s]['bbox_AP'] for s in seeds])
         panels.append(dict(values=record['value'], train_counts=record['train_count'], groups=record['group'],
-                           title=f'{METHODS[name][0]} ({sampler}), box AP {ap:.1f}, mean of {len(seeds)} seeds'))
+                           title=f'{METHODS[name][0]} ({sampler}), box AP {ap:.1f}, mean of seeds {seeds}'))
     return plot_per_class_panels(panels, osp.join(out, 'per_class_best_vs_ce.png'), record['metric'],
                                  record.get('group_order', ()))
 
@@ -194,47 +223,99 @@ def prepare_data() -> None:
         compute_fractal_dimensions(osp.join(ANN_DIR, 'lt_shapes_train.json')).save(fractal)
 
 
+def load_record(path: str) -> Dict[str, Any]:
+    """The record of every run so far: {'rfs_threshold', 'max_epochs', 'runs': {'<sampler>/seed<S>/<method>':
+    {'metrics', 'commit', 'date', 'seconds'}}}; a record of another benchmark setting is refused."""
+    if not osp.isfile(path):
+        return {'rfs_threshold': RFS_THRESHOLD, 'max_epochs': MAX_EPOCHS, 'runs': {}}
+    with open(path, encoding='utf-8') as f:
+        record = json.load(f)
+    setting = (record.get('rfs_threshold'), record.get('max_epochs'))
+    if setting != (RFS_THRESHOLD, MAX_EPOCHS):
+        raise ValueError(f'{path} records runs with rfs_threshold, max_epochs = {setting}, this benchmark uses '
+                         f'{(RFS_THRESHOLD, MAX_EPOCHS)}: pass another --record')
+    return record
+
+
+def save_record(record: Dict[str, Any], path: str) -> None:
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    record['runs'] = dict(sorted(record['runs'].items()))
+    with open(path + '.tmp', 'w', encoding='utf-8') as f:
+        json.dump(record, f, indent=1)
+        f.write('\n')
+    os.replace(path + '.tmp', path)
+
+
+def commit_of(repo: str) -> Optional[str]:
+    """The checked-out commit of the repository the benchmark runs from (None outside git)."""
+    try:
+        return subprocess.run(['git', '-C', repo, 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def main() -> None:
     args = parse_args()
     # the CE runs come before the stage-2 and post-hoc methods that start from them
     methods = [n for n in METHODS if n in args.methods or (n == 'ce' and any(
         METHODS[m][2] != 'train' for m in args.methods))]
-    out = osp.abspath(args.work_dir)
+    out, record_path = osp.abspath(args.work_dir), osp.abspath(args.record)
+    record = load_record(record_path)
     os.makedirs(out, exist_ok=True)
     os.chdir(out)  # the configs' relative data_root (data/lt_shapes/) resolves here
-    prepare_data()
-    results: Dict[str, Dict[str, List[Dict[str, float]]]] = {s: {n: [] for n in methods} for s in args.samplers}
+    results: Results = {s: {n: {} for n in methods} for s in args.samplers}
     start = time.time()
     total = len(methods) * len(args.seeds) * len(args.samplers)
-    with tqdm(total=total, desc='LT-Shapes detection benchmark', unit='run') as bar:
+    if not args.report:
+        prepare_data()
+    with tqdm(total=total, desc='LT-Shapes detection benchmark', unit='run', disable=args.report) as bar:
         for seed in args.seeds:  # every method and sampler of a seed before the next seed
             for sampler in args.samplers:
                 for name in methods:
                     bar.set_postfix_str(f'{sampler} seed {seed} {name}')
+                    key = f'{sampler}/seed{seed}/{name}'
                     work_dir = osp.join(out, sampler, f'seed{seed}', name)
                     cached = osp.join(work_dir, 'metrics.json')
-                    if osp.isfile(cached) and not args.rerun:
+                    if key in record['runs'] and not args.rerun:
+                        metrics = record['runs'][key]['metrics']
+                    elif osp.isfile(cached) and not args.rerun:
                         with open(cached, encoding='utf-8') as f:
-                            results[sampler][name].append(json.load(f))
+                            metrics = json.load(f)
+                        record['runs'][key] = dict(metrics=metrics, commit=None, date=None, seconds=None)
+                    elif args.report:
+                        continue
                     else:
-                        ce_ckpt = osp.join(out, sampler, f'seed{seed}', 'ce', f'epoch_{MAX_EPOCHS}.pth')
-                        results[sampler][name].append(run_method(name, seed, sampler, work_dir, ce_ckpt))
+                        ce_dir = osp.join(out, sampler, f'seed{seed}', 'ce')
+                        ce_ckpt = osp.join(ce_dir, f'epoch_{MAX_EPOCHS}.pth')
+                        if METHODS[name][2] != 'train' and not osp.isfile(ce_ckpt):
+                            tqdm.write(f'{key}: the CE checkpoint is gone, training CE of seed {seed} again')
+                            run_method('ce', seed, sampler, ce_dir, ce_ckpt)
+                        began = time.time()
+                        metrics = run_method(name, seed, sampler, work_dir, ce_ckpt)
                         with open(cached, 'w', encoding='utf-8') as f:
-                            json.dump(results[sampler][name][-1], f)
+                            json.dump(metrics, f)
+                        record['runs'][key] = dict(metrics=metrics, commit=commit_of(REPO),
+                                                   date=datetime.date.today().isoformat(),
+                                                   seconds=round(time.time() - began))
+                        save_record(record, record_path)
+                    results[sampler][name][seed] = metrics
                     bar.update()
-                    last = results[sampler][name][-1]
-                    tqdm.write(f'{sampler} seed {seed} {name:>12}: ' + '  '.join(
-                        f'{k} {100 * v:5.1f}' for k, v in last.items() if k.endswith(('AP', 'APr'))))
+                    if not args.report:
+                        tqdm.write(f'{sampler} seed {seed} {name:>12}: ' + '  '.join(
+                            f'{k} {100 * v:5.1f}' for k, v in metrics.items() if k.endswith(('AP', 'APr'))))
+    if not args.report:
+        save_record(record, record_path)
     for sampler in results:
         for name in set(methods) - set(args.methods):
             results[sampler].pop(name)
-    table = summarise(results, args.seeds)
-    print(f'\n{table}\n\n({time.time() - start:.0f} s for {total} runs)')
+    table = summarise(results)
+    print(f'\n{table}\n\n({time.time() - start:.0f} s)')
     with open(osp.join(out, 'results.json'), 'w', encoding='utf-8') as f:
-        json.dump({'seeds': args.seeds, 'rfs_threshold': RFS_THRESHOLD, 'results': results}, f, indent=1)
+        json.dump({'rfs_threshold': RFS_THRESHOLD, 'results': results}, f, indent=1)
     with open(osp.join(out, 'results.md'), 'w', encoding='utf-8') as f:
         f.write(table + '\n')
-    plot = plot_best_vs_ce(results, out, args.seeds)
+    plot = plot_best_vs_ce(results, out)
     print(f'written {osp.join(out, "results.md")}, results.json' + (f' and {plot}' if plot else ''))
 
 
