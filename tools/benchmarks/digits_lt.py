@@ -164,6 +164,7 @@ def config(path: str, work_dir: str, seed: int, **options: Any) -> Config:
     """A method config, quiet and single-process, run with the given seed (data paths resolve from the cwd)."""
     cfg = Config.fromfile(osp.join(REPO, path))
     overrides = {f'{split}_dataloader.{key}': value for split in ('train', 'val', 'test')
+                 if cfg.get(f'{split}_dataloader') is not None  # a stage 1 without a classifier tests nothing
                  for key, value in (('num_workers', 0), ('persistent_workers', False))}
     overrides.update({'randomness.seed': seed, 'log_level': 'WARNING', 'default_hooks.checkpoint.save_best': None})
     overrides.update(options)
