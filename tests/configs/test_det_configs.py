@@ -29,7 +29,8 @@ RECIPES = {
     'gol': {(d, 'sample1e-3', '2x', v) for d in ('50', '101') for v in VERSIONS},  # kostas1515/GOL configs/gol
     'ecm': {(d, 'sample1e-3', s, v) for d, s in (('50', '1x'), ('50', '2x'), ('101', '2x')) for v in VERSIONS},
     'bags': {(d, 'random', '1x', v) for d in ('50', '101') for v in VERSIONS},  # stage 2 of gs_mask_rcnn_r50_fpn_1x
-    'aglu': {(d, 'sample1e-3', '2x', 'v1') for d in ('50', '101')},  # kostas1515/AGLU configs/activations
+    # kostas1515/AGLU configs/activations (LVIS v1), and their v0.5 form (an ltmm extension, GOL's v0.5 lambda)
+    'aglu': {(d, 'sample1e-3', '2x', v) for d in ('50', '101') for v in VERSIONS},
 }
 # ECM's 2x decays at epochs 20 and 22 (janghyuncho/ECM-Loss r50_ecm_2x.py), not mmdet's 16 and 22
 MILESTONES = {('ecm', '2x'): [20, 22]}
@@ -116,7 +117,8 @@ def check_official_recipe(folder: str, cfg: Config, version: str) -> None:
         assert backbone.type == 'SEResNetAGLU' and backbone.get('use_aglu', True) and backbone.frozen_stages == 1
         assert backbone.init_cfg.type == 'Pretrained' and backbone.init_cfg.checkpoint.startswith(
             f'pretrained/imagenet_full_se_r{backbone.depth}_')  # the official ImageNet-1K SE-AGLU-APA weights
-        assert bbox_head.loss_cls.lambda_ == 0.0011 and tuple(bbox_head.loss_cls.logit_clamp) == (-10.0, 10.0)
+        assert bbox_head.loss_cls.lambda_ == (0.0011 if version == 'v1' else 0.00177)
+        assert tuple(bbox_head.loss_cls.logit_clamp) == (-10.0, 10.0)
         assert bbox_head.init_cfg == dict(type='Constant', val=0.001, bias=-2, override=dict(name='fc_cls'))
         if backbone.depth == 50:  # learnable temperature and CARAFE; the R101 config: tau 20 and deconvolution
             assert mask_head.predictor_cfg == dict(type='LearnableTempNormedConv2d')
