@@ -62,10 +62,15 @@ def test_report_tabulates_the_record_and_runs_nothing(tmp_path, monkeypatch, cap
     monkeypatch.setattr(bench, 'run_method', lambda *a: pytest.fail('--report must not train'))
     monkeypatch.setattr(sys, 'argv', ['lt_shapes_det.py', '--report', '--methods', 'retina-focal', 'efl',
                                       '--work-dir', str(tmp_path / 'out'), '--record', str(record)])
+    found = tmp_path / 'out' / 'random' / 'seed0' / 'retina-focal' / 'metrics.json'  # a run from before the record
+    found.parent.mkdir(parents=True)
+    found.write_text(json.dumps({f'bbox_{k}': 0.35 for k in bench.KEYS}))
     bench.main()
     table = (tmp_path / 'out' / 'results.md').read_text()
-    assert '| RetinaNet, focal loss | random | 1 | 25.0 +- 0.0 |' in table and 'EFL' not in table
-    assert json.loads(record.read_text())['runs'].keys() == {'random/seed1/retina-focal'}
+    assert '| RetinaNet, focal loss | random | 0 1 | 30.0 +- 5.0 |' in table and 'EFL' not in table
+    runs = json.loads(record.read_text())['runs']
+    assert runs.keys() == {'random/seed0/retina-focal', 'random/seed1/retina-focal'}
+    assert runs['random/seed0/retina-focal']['commit'] is None and runs['random/seed0/retina-focal']['date']
     assert 'RetinaNet, focal loss' in capsys.readouterr().out
 
 

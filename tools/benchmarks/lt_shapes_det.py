@@ -46,8 +46,9 @@ The runs are also kept in the record (``--record``, default ``tools/benchmarks/r
 repository): each run's metrics with the commit, date and seconds it took. One run takes about 5 minutes on 2 free
 cores, so the whole benchmark (about 80 runs) spans several sittings: a run whose metrics are in the record or in its
 work dir's ``metrics.json`` is not repeated unless ``--rerun`` (a stage-2 or post-hoc method whose CE checkpoint is
-gone trains that CE run again first). ``--report`` runs nothing and writes the table of the runs recorded so far,
-with the number of seeds behind each row; the README's table is made this way.
+gone trains that CE run again first). ``--report`` runs nothing and writes the table of the runs recorded so far (and
+those found in the work dir, which it adds to the record), with the seeds behind each row; the README's table is made
+this way.
 """
 import argparse
 import datetime
@@ -279,10 +280,11 @@ def main() -> None:
                     cached = osp.join(work_dir, 'metrics.json')
                     if key in record['runs'] and not args.rerun:
                         metrics = record['runs'][key]['metrics']
-                    elif osp.isfile(cached) and not args.rerun:
+                    elif osp.isfile(cached) and not args.rerun:  # a run of a version without the record
                         with open(cached, encoding='utf-8') as f:
                             metrics = json.load(f)
-                        record['runs'][key] = dict(metrics=metrics, commit=None, date=None, seconds=None)
+                        date = datetime.date.fromtimestamp(os.path.getmtime(cached)).isoformat()
+                        record['runs'][key] = dict(metrics=metrics, commit=None, date=date, seconds=None)
                     elif args.report:
                         continue
                     else:
@@ -304,8 +306,7 @@ def main() -> None:
                     if not args.report:
                         tqdm.write(f'{sampler} seed {seed} {name:>12}: ' + '  '.join(
                             f'{k} {100 * v:5.1f}' for k, v in metrics.items() if k.endswith(('AP', 'APr'))))
-    if not args.report:
-        save_record(record, record_path)
+    save_record(record, record_path)  # with the runs found in work dirs
     for sampler in results:
         for name in set(methods) - set(args.methods):
             results[sampler].pop(name)
