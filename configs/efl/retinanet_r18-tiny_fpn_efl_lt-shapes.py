@@ -2,13 +2,20 @@
 # (../demo/mask-rcnn_r18-tiny_fpn_lt-shapes.py: ResNet-18 of base width 16 from scratch, a 64-channel FPN) and a
 # 64-channel head, EqualizedFocalLoss with the classifier bias at EFL's prior 0.001, boxes only (bbox LVIS metric),
 # and the demo's schedule. Anchors start at 16 px on P3 (octave base scale 2; mmdet's 4 starts at 32 px) for the
-# 16-52 px objects of the 128 px images.
+# 16-52 px objects of the 128 px images. 12 epochs instead of the demo's 4 (lr / 10 for the last): this RetinaNet from
+# scratch, its classifier bias at prior 0.001, barely leaves the focal loss's starting plateau in 4 epochs (box AP 1.7
+# with the focal loss, seed 0) and reaches 24.4 in 12, which cost about what 4 of the demo Mask R-CNN do.
 _base_ = [
     'mmdet::_base_/models/retinanet_r50_fpn.py',
     '../_base_/datasets/lt_shapes_instance.py',
     '../_base_/schedules/lt_shapes_4e.py',
 ]
 num_classes = 30
+max_epochs = 12
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+param_scheduler = [_base_.param_scheduler[0],
+                   dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[max_epochs - 1],
+                        gamma=0.1)]
 model = dict(
     backbone=dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False, init_cfg=None),
     neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),

@@ -404,3 +404,6 @@ def test_lt_shapes_config():
         'RetinaNet', 'EqualizedFocalLoss', 'bbox')
     assert cfg.model.backbone.base_channels == 16 and cfg.model.neck.out_channels == 64
     assert not any(t.get('with_mask') for t in cfg.train_dataloader.dataset.pipeline)
+    # 12 epochs, lr / 10 for the last (the demo Mask R-CNN's 4 leave this RetinaNet on the focal loss's plateau)
+    assert cfg.train_cfg.max_epochs == cfg.train_cfg.val_interval == 12
+    assert cfg.param_scheduler[1].milestones == [11] and cfg.param_scheduler[1].end == 12

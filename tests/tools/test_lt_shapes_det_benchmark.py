@@ -27,6 +27,8 @@ def test_config_sets_seed_sampler_and_tests_once(tmp_path):
     rfs = bench.config(bench.METHODS['ce'][1], str(tmp_path), seed=3, sampler='rfs', load_from='x.pth')
     assert plain.randomness.seed == rfs.randomness.seed == 3 and rfs.load_from == 'x.pth'
     assert plain.train_cfg.val_interval > plain.train_cfg.max_epochs == bench.MAX_EPOCHS
+    retina = bench.config(bench.METHODS['retina-focal'][1], str(tmp_path), seed=3, sampler='random')
+    assert retina.train_cfg.val_interval > retina.train_cfg.max_epochs == 12  # one test after training, no val
     assert plain.train_dataloader.dataset.type == 'LTShapesDataset'
     wrapped = rfs.train_dataloader.dataset
     assert wrapped.type == 'ClassBalancedDataset' and wrapped.oversample_thr == bench.RFS_THRESHOLD

@@ -31,7 +31,8 @@ Methods (``--methods``; all by default):
   bags          BAGS stage 2: the CE model of the same seed and sampler, its classifier re-trained with the
                 balanced group softmax, everything else frozen (configs/bags)
   aglu          APA / AGLU: SE-ResNet-18 with AGLU activations and APA gates, GOL's classifier (configs/aglu)
-  retina-focal  a one-stage RetinaNet of the same sizes with the sigmoid focal loss, boxes only (configs/efl)
+  retina-focal  a one-stage RetinaNet of the same sizes with the sigmoid focal loss, boxes only, 12 epochs
+                (configs/efl: in 4 it barely starts learning)
   efl           Equalized Focal Loss on that RetinaNet (configs/efl)
   norcal        NorCal, post-hoc on the CE model of the same seed and sampler (configs/norcal)
   fracal        FRACAL, post-hoc on the CE model of the same seed and sampler, NMS 0.3, mask threshold 0.4
@@ -118,8 +119,8 @@ def config(path: str, work_dir: str, seed: int, sampler: str, **options: Any) ->
     cfg = Config.fromfile(osp.join(REPO, path))
     overrides = {f'{split}_dataloader.{key}': value for split in ('train', 'val', 'test')
                  for key, value in (('num_workers', 0), ('persistent_workers', False))}
-    overrides.update({'randomness.seed': seed, 'log_level': 'WARNING',
-                      'train_cfg.val_interval': MAX_EPOCHS + 1})  # no validation: one test after training
+    overrides.update({'randomness.seed': seed, 'log_level': 'WARNING',  # no validation: one test after training
+                      'train_cfg.val_interval': cfg.train_cfg.max_epochs + 1})
     overrides.update(options)
     cfg.merge_from_dict(overrides)
     if sampler == 'rfs':
