@@ -93,3 +93,36 @@ def test_queue_is_full_before_step_0_and_resume_does_not_refill(cls_workspace, t
     for name, value in saved.items():
         assert torch.equal(resumed.model.state_dict()[name], value), name
     assert torch.equal(hook.labels, saved['queue.labels'])
+
+
+def prefill_worker(rank, world_size, port, out_dir):
+    from pathlib import Path
+
+    from ..helpers import gloo_process_group
+
+    with gloo_process_group(rank, world_size, port):
+        torch.manual_seed(0)
+        model = build_model()
+        views = [torch.randn(6, 1, 32, 32, generator=torch.Generator().manual_seed(i)) for i in range(2)]
+        samples = [DataSample().set_gt_label(y) for y in range(6)]
+        rows = slice(rank * 3, rank * 3 + 3)
+        model.prefill_queue([v[rows] for v in views], samples[rows])
+        torch.save(model.queue.state_dict(), Path(out_dir) / f'rank{rank}.pt')
+
+
+@pytest.mark.slow
+def test_prefill_over_two_ranks_gathers_every_rank_keys(tmp_path):
+    import torch.multiprocessing as mp
+
+    from ..helpers import free_port
+
+    mp.start_processes(prefill_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True, start_method='fork')
+    torch.manual_seed(0)
+    single = build_model()
+    views = [torch.randn(6, 1, 32, 32, generator=torch.Generator().manual_seed(i)) for i in range(2)]
+    single.prefill_queue(views, [DataSample().set_gt_label(y) for y in range(6)])
+    for rank in range(2):
+        state = torch.load(tmp_path / f'rank{rank}.pt')
+        for name, buf in single.queue.state_dict().items():
+            torch.testing.assert_close(state[name], buf, msg=name)
+    assert single.queue.labels.tolist() == list(range(6))
