@@ -1,6 +1,7 @@
 """SBCL: subclass-balancing contrastive learning (Hou et al., "Subclass-balancing Contrastive Learning for Long-tailed
-Recognition", ICCV 2023), the CIFAR (in-batch, SimCLR-style) path of the official ``JackHck/SBCL@3b9047a3``
-(``SimCLR/loss.py: SupConLoss_rank``, ``SimCLR/main.py``), re-derived from ``shared/research/contrastive.md`` §5.1.
+Recognition", ICCV 2023): the CIFAR (in-batch, SimCLR-style) path of the official ``JackHck/SBCL@3b9047a3``
+(``SimCLR/loss.py: SupConLoss_rank``, ``SimCLR/main.py``) and, at the end of this docstring, its ImageNet-LT (MoCo
+queue) path; re-derived from ``shared/research/contrastive.md`` §5.1-5.2 and the official code, nothing copied.
 
 Head classes are split into subclasses by k-means of their features (:mod:`ltmm.cls.hooks.sbcl_cluster_hook`, every
 ``N`` epochs); the loss over the ``2B`` views ``z`` (anchors = all views) is::
