@@ -2,8 +2,10 @@
 # with KCL's projection (one Linear 2048 -> 128, the README passes no --mlp), a momentum key encoder (m 0.999) with
 # shuffle-BN, a labelled queue of 65,536 keys, KCL's loss with k = 6 positives (the first 6 same-class queue slots,
 # BalFeat's topk), T 0.07; SGD lr 0.1 (batch 256), momentum 0.9, weight decay 5e-4, cosine per epoch over 200 epochs;
-# both views RandomResizedCrop 224 + flip (--slaug). An online linear probe on the detached pooled feature is ltmm's
-# monitor (it does not change the representation). Then ./kcl-linear_resnet50_4xb64_imagenet-lt_100e.py.
+# both views RandomResizedCrop 224 + flip (--slaug); before epoch 0 the queue is pre-filled with the keys of
+# 65,536 / 256 = 256 batches (init_key_queue: no loss, no gradient, no momentum update). An online linear probe on the
+# detached pooled feature is ltmm's monitor (it does not change the representation).
+# Then ./kcl-linear_resnet50_4xb64_imagenet-lt_100e.py.
 # tools/dist_train.sh THIS_CONFIG 4
 _base_ = ['../_base_/datasets/imagenet_lt_two_view.py', '../_base_/default_runtime_cls.py']
 model = dict(
@@ -34,3 +36,4 @@ train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=256)
+custom_hooks = [dict(type='QueuePrefillHook')]

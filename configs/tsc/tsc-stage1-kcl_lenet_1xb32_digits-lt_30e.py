@@ -8,3 +8,4 @@ model = dict(
               with_avg_pool=False),
     contrast_loss=dict(sampling='random'))
 optim_wrapper = dict(optimizer=dict(weight_decay=1e-4))
+custom_hooks = []  # the TSC repository's trainer has no init_key_queue: the queue starts empty

@@ -21,3 +21,4 @@ train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='PackInputs'),
 ]))
 optim_wrapper = dict(optimizer=dict(weight_decay=1e-4))
+custom_hooks = []  # the TSC repository's trainer has no init_key_queue: the queue starts empty

@@ -158,7 +158,8 @@ def test_digits_lt_two_stages(cls_workspace, tmp_path, monkeypatch):
     assert math.isfinite(loss)
     model = runner.model
     assert type(model).__name__ == 'QueueContrastClassifier' and isinstance(model.contrast_loss, KCLLoss)
-    assert int(model.queue.ptr) == 64 % model.queue.size and (model.queue.labels >= 0).sum() == 64
+    # the pre-fill (the 2 batches of this 64-image subset) then 2 training steps
+    assert int(model.queue.ptr) == 128 % model.queue.size and (model.queue.labels >= 0).sum() == 128
     for key in ('loss_kcl', 'loss_online_probe'):
         assert math.isfinite(runner.message_hub.get_scalar(f'train/{key}').current()), key
     ckpt = tmp_path / 'stage1' / 'epoch_1.pth'

@@ -19,7 +19,9 @@ class LabelledQueue(nn.Module):
             positive and only adds a negative to denominators, as KCL's ``label_queue`` (BalFeat
             ``moco/kcl_builder.py``). Deviation for PaCo, whose label queue starts with random classes (so random
             keys count as positives until overwritten): ltmm uses -1 for every method.
-        extra_ids: ``(K, E)`` int64, initialised to -1 (``E = num_extra_ids``; SBCL's subclass ids).
+        extra_ids: ``(K, E)`` int64, initialised to -1 (``E = num_extra_ids``; SBCL's subclass ids). Loading a
+            checkpoint whose queue had no id columns leaves them at -1 (SBCL's phase 2 from its KCL phase, whose
+            official queue holds the subclass id -1 everywhere).
         ptr: ``()`` int64, the next slot to write.
 
     Args:
@@ -68,6 +70,15 @@ class LabelledQueue(nn.Module):
         for column, ids in enumerate(extra):
             self.extra_ids[index, column] = ids
         self.ptr.copy_((self.ptr + batch) % self.size)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        key = prefix + 'extra_ids'
+        saved = state_dict.get(key)
+        if saved is not None and saved.shape == (self.size, 0) and self.num_extra_ids > 0:
+            # a checkpoint of a queue without id columns (e.g. SBCL's KCL phase, which enqueues the id -1): the
+            # columns stay at -1, as that phase would have written them
+            state_dict[key] = torch.full_like(self.extra_ids, -1)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def extra_repr(self) -> str:
         return f'size={self.size}, dim={self.dim}, num_extra_ids={self.num_extra_ids}'

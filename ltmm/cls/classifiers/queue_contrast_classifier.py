@@ -91,8 +91,10 @@ class QueueContrastClassifier(ContrastClassifier):
         momentum: ``m`` of the key encoder, MoCo's convention. Default 0.999 (MoCo ``--moco-m``, BalFeat, TSC, PaCo).
             None: no key encoder, keys from the query encoder with gradient (GPaCo; module docstring).
         shuffle_bn: shuffle the key batch across ranks (MoCo's shuffle-BN). Default True (every official run).
-        extra_id_fields: data-sample fields holding one integer id per sample (e.g. SBCL's subclass id) stored in
-            the queue beside the label. Default none.
+        extra_id_fields: data-sample fields holding one integer id per sample (e.g. ``sample_idx``) stored in the
+            queue beside the label. A contrast loss with a method ``queue_ids(ids (B, E)) -> (B, E)`` maps them first
+            (SBCL: dataset indices to the subclass ids of the current clustering, so the queue keeps the ids of the
+            clustering a key was enqueued under, as the official). Default none.
         data_preprocessor: its config or module; default type mmpretrain's ``SelfSupDataPreprocessor`` (it
             normalises lists of views).
         init_cfg: mmengine's.
@@ -121,9 +123,11 @@ class QueueContrastClassifier(ContrastClassifier):
         return nn.Sequential(self.backbone, self.pool, self.neck)
 
     @torch.no_grad()
-    def key_features(self, x_k: torch.Tensor) -> torch.Tensor:
-        """Momentum-update the key encoder, then the unit keys of ``x_k`` (shuffle-BN across ranks)."""
-        self.momentum_encoder.update_parameters(self._query_encoder())
+    def key_features(self, x_k: torch.Tensor, update: bool = True) -> torch.Tensor:
+        """Momentum-update the key encoder (unless ``update`` is False), then the unit keys of ``x_k`` (shuffle-BN
+        across ranks)."""
+        if update:
+            self.momentum_encoder.update_parameters(self._query_encoder())
         shuffle = self.shuffle_bn and rank_and_world_size()[1] > 1
         if shuffle:
             x_k, idx_unshuffle = batch_shuffle_ddp(x_k)
@@ -150,8 +154,7 @@ class QueueContrastClassifier(ContrastClassifier):
             pooled_for_loss = torch.cat([pooled_for_loss, last(pooled_k)])
         else:
             k = self.key_features(x_k)
-        extra = [sample_field(data_samples, name, 'QueueContrastClassifier').to(x_q.device)
-                 for name in self.extra_id_fields]
+        extra = self._extra_ids(data_samples, x_q.device)
         kwargs = {}
         if extra:
             kwargs = dict(extra_ids=torch.stack(extra, dim=1), queue_extra_ids=self.queue.extra_ids.clone())
@@ -166,3 +169,27 @@ class QueueContrastClassifier(ContrastClassifier):
             probe = self.head.loss(tuple(p.detach() for p in pooled), data_samples)
             losses.update({f'{name}_online_probe': value for name, value in probe.items()})
         return losses
+
+    def _extra_ids(self, data_samples: List[DataSample], device: torch.device) -> List[torch.Tensor]:
+        """The ``E`` id columns of the batch, mapped by the loss's ``queue_ids`` when it has one."""
+        extra = [sample_field(data_samples, name, 'QueueContrastClassifier').to(device)
+                 for name in self.extra_id_fields]
+        if extra and hasattr(self.contrast_loss, 'queue_ids'):  # e.g. SBCL: dataset indices -> current subclass ids
+            extra = list(self.contrast_loss.queue_ids(torch.stack(extra, dim=1)).unbind(dim=1))
+        return extra
+
+    @torch.no_grad()
+    def prefill_queue(self, inputs: List[torch.Tensor], data_samples: List[DataSample]) -> None:
+        """Enqueue the keys of one batch's key view without a loss, a gradient or a momentum update (KCL's
+        ``init_key_queue``, :class:`~ltmm.cls.hooks.QueuePrefillHook`). The key encoder is first set to the query
+        encoder if it has not been updated yet (MoCo's construction copies it)."""
+        if self.momentum_encoder is None:
+            raise RuntimeError('QueueContrastClassifier.prefill_queue needs a momentum key encoder (momentum=None '
+                               'keeps no keys of its own)')
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != NUM_VIEWS:
+            raise ValueError('QueueContrastClassifier.prefill_queue takes [x_query, x_key]')
+        if self.momentum_encoder.steps == 0:
+            self.momentum_encoder.update_parameters(self._query_encoder())
+        x_k = inputs[1]
+        labels = sample_field(data_samples, 'gt_label', 'QueueContrastClassifier').to(x_k.device)
+        self.queue.enqueue(self.key_features(x_k, update=False), labels, *self._extra_ids(data_samples, x_k.device))

@@ -11,6 +11,9 @@ Deviations from the official code, with reasons:
   disagree on the subclass ids, §5.3 item 1); the k-means initialisation is seeded (``seed + epoch``), so a run is
   reproducible.
 * Samples are grouped by their labels, not by the dataset being sorted by class (§5.3 item 2).
+* With a momentum encoder (:class:`~ltmm.cls.classifiers.QueueContrastClassifier`, the ImageNet-LT path) the
+  features are the key encoder's, in eval mode with its own BatchNorm statistics, as the official ``encoder_k``; the
+  official feature loader (batch 5 x the per-GPU batch, every rank walking the whole set) becomes one pass on rank 0.
 * k-means stops when the squared shift of the centres summed over clusters falls under ``tol`` or after
   ``max_iter`` rounds (the official ``kmeans_gpu.py`` tolerance 1e-3, 35 rounds); an empty cluster is re-seeded with a
   random point of its class, as the official.
@@ -136,17 +139,24 @@ class SBCLClusterHook(Hook):
 
     @torch.no_grad()
     def features(self, model: torch.nn.Module, dataset, collate_fn) -> Tuple[torch.Tensor, torch.Tensor]:
-        """The normalised projections of view ``view`` and the labels of every training sample, by dataset index."""
+        """The normalised projections of view ``view`` and the labels of every training sample, by dataset index:
+        by the momentum (key) encoder when the model has one (official ImageNet-LT ``cluster()``: ``model(im_q=x)``
+        returns ``normalize(encoder_k(x))``, eval mode), else by the query encoder (the CIFAR path)."""
         was_training = model.training
         model.eval()
+        momentum = getattr(model, 'momentum_encoder', None)
+        key_encoder = None if momentum is None else momentum.module  # the ImageNet-LT path: ``encoder_k``
         loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=False, num_workers=self.num_workers,
                             collate_fn=collate_fn)
         feats, labels = [], []
         try:
             for data in loader:
                 data = model.data_preprocessor(data, False)
-                pooled = model.extract_feat(data['inputs'][self.view])[-1]
-                z = model.neck((pooled, ))
+                x = data['inputs'][self.view]
+                if key_encoder is not None:
+                    z = key_encoder(x)
+                else:
+                    z = model.neck((model.extract_feat(x)[-1], ))
                 feats.append(F.normalize((z[-1] if isinstance(z, (tuple, list)) else z).float(), dim=1).cpu())
                 labels.append(torch.cat([torch.as_tensor(ds.gt_label).reshape(-1) for ds in data['data_samples']]))
         finally:

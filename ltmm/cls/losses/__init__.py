@@ -21,7 +21,7 @@ from .paco_loss import PaCoLoss, paco_loss
 from .reslt_loss import ResLTLoss
 from .ride_loss import RIDEDistillLoss, RIDELoss
 from .sade_loss import SADELoss
-from .sbcl_loss import SBCLLoss, sbcl_loss
+from .sbcl_loss import SBCLLoss, SBCLQueueLoss, sbcl_loss, sbcl_queue_loss
 from .shike_loss import SHIKELoss, shike_loss
 from .softmax_eql_loss import SoftmaxEQLLoss
 from .softmax_focal_loss import SoftmaxFocalLoss
@@ -34,6 +34,6 @@ __all__ = ['AREAHook', 'AREALoss', 'BalancedBCELoss', 'BalancedSoftmaxLoss', 'Ba
            'ClassBalancedLoss', 'ClassificationLoss', 'DeferredReweighting', 'DeiTLTLoss', 'deit_lt_loss', 'GPaCoLoss',
            'KCLLoss', 'LabelAwareSmoothingLoss', 'LADELoss', 'LDAMLoss', 'LFMELoss', 'lfme_loss', 'LogitAdjustedLoss',
            'MDCSLoss', 'NCLLoss', 'PaCoLoss', 'paco_loss', 'ResLTLoss', 'RIDEDistillLoss', 'RIDELoss', 'SADELoss',
-           'SBCLLoss', 'sbcl_loss', 'SHIKELoss', 'shike_loss', 'SoftmaxEQLLoss', 'SoftmaxFocalLoss', 'SupConLoss',
-           'supcon_loss', 'TLCLoss', 'TSCLoss',
+           'SBCLLoss', 'sbcl_loss', 'SBCLQueueLoss', 'sbcl_queue_loss', 'SHIKELoss', 'shike_loss', 'SoftmaxEQLLoss',
+           'SoftmaxFocalLoss', 'SupConLoss', 'supcon_loss', 'TLCLoss', 'TSCLoss',
            'WeightedSoftmaxLoss']

@@ -1,6 +1,7 @@
 """SBCL: subclass-balancing contrastive learning (Hou et al., "Subclass-balancing Contrastive Learning for Long-tailed
-Recognition", ICCV 2023), the CIFAR (in-batch, SimCLR-style) path of the official ``JackHck/SBCL@3b9047a3``
-(``SimCLR/loss.py: SupConLoss_rank``, ``SimCLR/main.py``), re-derived from ``shared/research/contrastive.md`` §5.1.
+Recognition", ICCV 2023): the CIFAR (in-batch, SimCLR-style) path of the official ``JackHck/SBCL@3b9047a3``
+(``SimCLR/loss.py: SupConLoss_rank``, ``SimCLR/main.py``) and, at the end of this docstring, its ImageNet-LT (MoCo
+queue) path; re-derived from ``shared/research/contrastive.md`` §5.1-5.2 and the official code, nothing copied.
 
 Head classes are split into subclasses by k-means of their features (:mod:`ltmm.cls.hooks.sbcl_cluster_hook`, every
 ``N`` epochs); the loss over the ``2B`` views ``z`` (anchors = all views) is::
@@ -19,14 +20,24 @@ Before the first clustering (the official epochs 0-9) the loss is plain SupCon a
 The class temperatures (recomputed by the hook at each clustering, :func:`class_temperatures`):
 ``d_c = mean_i ||f_i - mu_c||_2 / log(n_c + 10)``, clipped to the [20th, 80th] percentiles over classes,
 ``tau_c = temperature * d_c / mean(d)``; classes with one subclass get ``tau_c = temperature``.
+
+The ImageNet-LT path (official ``moco/loss.py: SupConLoss_rank``, ``moco/main.py``, ``moco/moco.py``; §5.2),
+:func:`sbcl_queue_loss` / :class:`SBCLQueueLoss`: MoCo's logits ``l_i = [q_i . k_i, q_i . u_1, ..., q_i . u_K]``
+against the momentum queue, whose slots carry a class label and the subclass id the key had when it was enqueued::
+
+    subclass term  L_sub = -mean_i mean_{j in P_i} log softmax(l_i / T)_j,     P_i = {own key} + {u_j: s_j = s_i}
+    class term     L_cls = -mean_i mean_{j in Q_i} [l_ij / T_c - log sum_{n in D_i} exp(l_in / T_c)]
+                   Q_i = {own key} + {u_j: y_j = y_i, s_j != s_i},   D_i = {own key} + {u_j: s_j != s_i}
+    L = L_sub + gamma L_cls,   T 0.07, T_c 0.12, gamma 0.2 (fixed temperatures, no density term, no T / base_T)
 """
-from typing import Optional
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ...core.registry import register_into
+from .kcl_loss import _check_shapes, moco_logits
 from .supcon_loss import supcon_loss
 
 
@@ -68,6 +79,39 @@ def sbcl_loss(features: torch.Tensor, labels: torch.Tensor, sub_labels: torch.Te
     cls_pos = (same_cls & ~same_sub) | own_other
     cls_denom = ~same_sub | own_other
     cls_term = supcon_loss(sim / tau[:, None], cls_pos.float(), cls_denom.float(), scale=gamma)
+    return sub_term + cls_term
+
+
+def sbcl_queue_loss(query: torch.Tensor, key: torch.Tensor, queue_feats: torch.Tensor, queue_labels: torch.Tensor,
+                    queue_sub: torch.Tensor, labels: torch.Tensor, sub_labels: torch.Tensor,
+                    temperature: float = 0.07, class_temperature: float = 0.12, gamma: float = 0.2) -> torch.Tensor:
+    """SBCL's queue loss (module docstring, ImageNet-LT path), a scalar.
+
+    Args:
+        query, key: ``(B, d)`` unit queries and their momentum keys.
+        queue_feats: ``(K, d)`` unit queue keys; ``queue_labels``, ``queue_sub``: ``(K,)`` their class labels and
+            subclass ids (-1 for a slot not yet written, or written before the first clustering: never a positive).
+        labels, sub_labels: ``(B,)`` the anchors' class labels and current subclass ids (``>= 0``).
+        temperature: ``T`` of the subclass term. Default 0.07 (``SupConLoss_rank(K, temperature=args.moco_t)``,
+            ``--moco-t`` 0.07 in ``moco/main.py``).
+        class_temperature: ``T_c`` of the class term. Default 0.12 (``SupConLoss_rank``'s
+            ``ranking_temperature``).
+        gamma: the class-term weight. Default 0.2 (``SupConLoss_rank``'s ``grama``).
+    """
+    _check_shapes('sbcl_queue_loss', query, key, queue_feats, queue_labels, labels)
+    if queue_sub.shape != queue_labels.reshape(-1).shape or sub_labels.shape != labels.reshape(-1).shape:
+        raise ValueError(f'sbcl_queue_loss: subclass ids of shape {tuple(queue_sub.shape)} / '
+                         f'{tuple(sub_labels.shape)} for {queue_labels.numel()} queue slots / {labels.numel()} anchors')
+    if sub_labels.numel() and sub_labels.min() < 0:
+        raise ValueError('sbcl_queue_loss: the anchors need subclass ids >= 0 (a clustering)')
+    logits = moco_logits(query.float(), key.float(), queue_feats.float())
+    own = torch.ones_like(logits[:, :1], dtype=torch.bool)
+    same_sub = torch.cat([own, sub_labels.reshape(-1, 1) == queue_sub.reshape(1, -1)], dim=1)
+    same_cls = torch.cat([own, labels.reshape(-1, 1) == queue_labels.reshape(1, -1)], dim=1)
+    other_sub = ~same_sub
+    other_sub[:, 0] = True
+    sub_term = supcon_loss(logits / temperature, same_sub.float())
+    cls_term = supcon_loss(logits / class_temperature, (same_cls & other_sub).float(), other_sub.float(), scale=gamma)
     return sub_term + cls_term
 
 
@@ -167,3 +211,53 @@ class SBCLLoss(nn.Module):
         sub = self.sub_labels[sample_idx.to(self.sub_labels.device)].to(labels.device)
         return sbcl_loss(features, labels, sub, self.class_tau, self.sub_temperature, self.base_temperature,
                          self.gamma)
+
+
+@register_into('MODELS', scopes=('mmpretrain',))
+class SBCLQueueLoss(SBCLLoss):
+    """SBCL's ImageNet-LT loss on the momentum queue (:func:`sbcl_queue_loss`), the ``contrast_loss`` of a
+    :class:`~ltmm.cls.classifiers.QueueContrastClassifier` built with ``extra_id_fields=('sample_idx', )``: its
+    :meth:`queue_ids` turns the batch's dataset indices into the subclass ids of the current clustering, which the
+    classifier hands to :meth:`forward` and enqueues beside the keys. A queue slot keeps the id it was enqueued with,
+    so after a re-clustering the queue holds stale ids until overwritten (``K / B`` steps), as the official
+    ``queue_l`` (research note §5.3 item 3).
+
+    The clustering state is :class:`SBCLLoss`'s (buffers ``sub_labels``, ``class_tau``; set by
+    :class:`~ltmm.cls.hooks.SBCLClusterHook`, which must cluster before the first step: ``start_epoch=0``).
+    ``class_tau`` is kept but unused: the official queue loss has fixed temperatures.
+
+    Args:
+        num_classes: ``C``.
+        temperature, class_temperature, gamma: :func:`sbcl_queue_loss`'s (defaults 0.07, 0.12, 0.2).
+    """
+
+    def __init__(self, num_classes: int, temperature: float = 0.07, class_temperature: float = 0.12,
+                 gamma: float = 0.2) -> None:
+        if not (temperature > 0 and class_temperature > 0):
+            raise ValueError(f'SBCLQueueLoss: temperatures must be > 0, got {temperature!r}, {class_temperature!r}')
+        super().__init__(num_classes, temperature=temperature, gamma=gamma)
+        self.class_temperature = float(class_temperature)
+
+    def queue_ids(self, sample_idx: torch.Tensor) -> torch.Tensor:
+        """The ``(B, 1)`` subclass ids of the dataset indices ``(B, 1)`` under the current clustering."""
+        if self.sub_labels.numel() == 0:
+            raise RuntimeError('SBCLQueueLoss: no clustering yet; SBCLClusterHook(start_epoch=0) clusters before '
+                               'the first step')
+        if sample_idx.shape[1:] != (1, ):
+            raise ValueError(f'SBCLQueueLoss: one id column (sample_idx) expected, got shape {tuple(sample_idx.shape)}')
+        if sample_idx.min() < 0 or sample_idx.max() >= self.sub_labels.numel():
+            raise ValueError(f'SBCLQueueLoss: sample index {int(sample_idx.max())} outside the clustering of '
+                             f'{self.sub_labels.numel()} samples')
+        return self.sub_labels[sample_idx.to(self.sub_labels.device)].to(sample_idx.device)
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor, queue_feats: torch.Tensor, queue_labels: torch.Tensor,
+                labels: torch.Tensor, extra_ids: Optional[torch.Tensor] = None,
+                queue_extra_ids: Optional[torch.Tensor] = None, **unused) -> Dict[str, torch.Tensor]:
+        """``{'loss_sbcl': L}``; ``extra_ids`` ``(B, 1)`` / ``queue_extra_ids`` ``(K, 1)`` are the subclass ids of
+        the anchors and the queue (the classifier's, after :meth:`queue_ids`)."""
+        if extra_ids is None or queue_extra_ids is None:
+            raise ValueError("SBCLQueueLoss: subclass ids missing; build the classifier with "
+                             "extra_id_fields=('sample_idx', )")
+        return dict(loss_sbcl=sbcl_queue_loss(query, key, queue_feats, queue_labels, queue_extra_ids[:, 0],
+                                              labels, extra_ids[:, 0], self.temperature, self.class_temperature,
+                                              self.gamma))
