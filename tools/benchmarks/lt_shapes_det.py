@@ -159,7 +159,7 @@ Results = Dict[str, Dict[str, Dict[int, Dict[str, float]]]]
 def summarise(results: Results) -> str:
     """The markdown table: mean +- std over each row's seeds, and the box APr change against the baseline with the
     same sampler, over the seeds both have."""
-    lines = ['LT-Shapes val, LVIS metrics (AP x 100), mean +- std over the seeds', '',
+    lines = ['LT-Shapes val, LVIS metrics (AP x 100), mean +- std over the seeds (one seed: its value)', '',
              '| method | sampler | seeds | box AP | box APr | box APc | box APf | mask AP | mask APr | mask APc '
              '| mask APf | box APr vs baseline |', '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for sampler, by_method in results.items():
@@ -169,7 +169,8 @@ def summarise(results: Results) -> str:
             cells = []
             for key in (f'{iou}_{k}' for iou in IOU_TYPES for k in KEYS):
                 values = 100 * np.array([r[key] for r in runs.values() if key in r])
-                cells.append(f'{values.mean():.1f} +- {values.std():.1f}' if len(values) else '-')
+                cells.append('-' if not len(values) else f'{values[0]:.1f}' if len(values) == 1
+                             else f'{values.mean():.1f} +- {values.std():.1f}')
             baseline = METHODS[name][3]
             shared = sorted(set(runs) & set(by_method.get(baseline, {})))
             delta = ''
