@@ -36,7 +36,7 @@ EXPECTED = {
                    'BalancedBCELoss', 'DistributionBalancedLoss', 'RIDELoss', 'RIDEDistillLoss', 'RIDEClassifier',
                    'LabelAwareSmoothingLoss',
                    'CosineClsHead', 'TauNormClsHead', 'LWSClsHead', 'MultiExpertClsHead', 'LogitAdjustedClsHead',
-                   'CausalNormClsHead', 'ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt', 'LADELoss',
+                   'CausalNormClsHead', 'ResNet10', 'ResNet32CIFAR', 'RIDEResNet', 'RIDEResNeXt', 'LADELoss',
                    'WeightedSoftmaxLoss', 'AREALoss', 'ResLTHead', 'ResLTLoss', 'CCSAMClsHead', 'TLCLoss',
                    'SoftmaxFocalLoss', 'GLMCHead', 'GLMCClassifier', 'RSG', 'RSGClassifier', 'SADELoss', 'BalPoELoss',
                    'MDCSLoss', 'MDCSClassifier', 'APA', 'AGLU', 'SupConLoss', 'QueueContrastClassifier', 'KCLLoss',
