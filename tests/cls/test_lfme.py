@@ -180,3 +180,69 @@ def test_digits_lt_student_trains_with_frozen_experts(cls_workspace, tmp_path, m
                 for k, a in zip(('lfme/few', 'lfme/medium', 'lfme/many'), loss_fn.expert_acc.tolist())]
     torch.testing.assert_close(loss_fn.teacher_weight, torch.tensor(expected))
     assert 'head.loss_module.teacher_weight' in model.state_dict()
+
+
+def test_theta_is_the_fewest_subset_mean_over_each_subset_mean():
+    # the official 12 / 53 and 12 / 230 from ImageNet-LT's mean shots; 1 on the low-shot subset
+    theta = LFMELoss(STATS).theta()
+    few, medium, many = 12.5, (60 + 21) / 2, (150 + 120 + 100) / 3
+    torch.testing.assert_close(theta, torch.tensor([few / many] * 3 + [few / medium] * 2 + [1.0] * 2))
+
+
+def test_curriculum_weights_from_sample_indices_and_epoch():
+    loss_fn = LFMELoss(STATS, curriculum_half_epochs=4)
+    label = torch.tensor([0, 0, 0, 3, 3, 5, 6, 1])
+    conf = torch.tensor([0.9, 0.5, 0.1, 0.2, 0.4, 0.3, 0.8, 0.6])
+    loss_fn.set_instance_base_weights(conf, label)
+    v = lfme_instance_base_weights(conf, label, loss_fn.theta())
+    torch.testing.assert_close(loss_fn.instance_base_weight, v)
+    loss_fn.set_epoch(2)  # 0-indexed: the curriculum's e = 3
+    idx = torch.tensor([2, 0, 7, 3])
+    z = torch.randn(4, 7, generator=torch.Generator().manual_seed(0))
+    y = label[idx]
+    w = v[idx] + (1 - v[idx]) * 3 / 4
+    torch.testing.assert_close(loss_fn.curriculum_weight(idx), w)
+    torch.testing.assert_close(loss_fn(z, y, sample_idx=idx), loss_fn(z, y, instance_weight=w))
+    with pytest.raises(ValueError, match='sample_idx'):
+        loss_fn(z, y)
+    with pytest.raises(IndexError, match='beyond the 8 base weights'):
+        loss_fn(z, y, sample_idx=torch.tensor([0, 1, 2, 8]))
+    with pytest.raises(RuntimeError, match='not set'):
+        LFMELoss(STATS, curriculum_half_epochs=4)(z, y, sample_idx=idx)
+    with pytest.raises(ValueError, match='curriculum_half_epochs'):
+        LFMELoss(STATS, curriculum_half_epochs=0)
+
+
+def test_curriculum_state_through_checkpoint():
+    loss_fn = LFMELoss(STATS, curriculum_half_epochs=45)
+    loss_fn.set_instance_base_weights(torch.tensor([0.2, 0.9, 0.5]), torch.tensor([0, 0, 1]))
+    loss_fn.set_epoch(7)
+    buf = io.BytesIO()
+    torch.save(loss_fn.state_dict(), buf)
+    buf.seek(0)
+    restored = LFMELoss(STATS, curriculum_half_epochs=45)
+    restored.load_state_dict(torch.load(buf))
+    torch.testing.assert_close(restored.instance_base_weight, loss_fn.instance_base_weight)
+    assert int(restored.epoch) == 7
+
+
+@pytest.mark.slow
+def test_digits_lt_student_computes_the_curriculum_base_weights(cls_workspace, tmp_path, monkeypatch):
+    from ltmm.cls.hooks.lfme_hook import set_curriculum_base_weights
+
+    monkeypatch.chdir(cls_workspace)
+    experts = expert_checkpoints(tmp_path)
+    _, _, runner = train_two_iterations(str(STUDENT), tmp_path / 'smoke', dict(model=dict(experts=experts)))
+    model = runner.model
+    loss_fn = model.head.loss_module
+    base = loss_fn.instance_base_weight.clone()
+    assert loss_fn.curriculum_half_epochs == 15 and base.numel() == len(runner.train_dataloader.dataset)
+    assert ((base > 0) & (base <= 1)).all()
+    # recomputed by hand: each image's expert confidence on its class, then the per-class scaling
+    loss_fn.instance_base_weight = torch.zeros(0)
+    set_curriculum_base_weights(runner, model, [loss_fn])
+    torch.testing.assert_close(loss_fn.instance_base_weight, base)
+    dataset = runner.train_dataloader.dataset
+    labels = torch.tensor([int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))])
+    for c in labels.unique().tolist():  # the most confident image of each class gets weight 1
+        assert math.isclose(float(base[labels == c].max()), 1.0, rel_tol=1e-6)

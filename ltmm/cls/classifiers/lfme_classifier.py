@@ -4,8 +4,9 @@ mmpretrain's ``ImageClassifier`` with the frozen subset experts whose logits the
 Every expert is a classifier trained on one class subset (its head has ``|S_s|`` outputs, local label ``k`` being
 class ``subsets[s][k]``); on every training batch each runs in eval mode under ``no_grad`` on the student's
 preprocessed inputs (official: experts in ``eval()`` the whole time) and its logits go to the loss as
-``teacher_scores``. The experts are kept out of the module tree: not in ``parameters()`` (not optimised, not in DDP's
-gradient sync) nor in the student's checkpoints; a resumed run rebuilds them from their checkpoints.
+``teacher_scores``; with the loss's curriculum on, the batch's dataset indices go to it as ``sample_idx``. The
+experts are kept out of the module tree: not in ``parameters()`` (not optimised, not in DDP's gradient sync) nor in
+the student's checkpoints; a resumed run rebuilds them from their checkpoints.
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -17,6 +18,7 @@ from torch import nn
 from ...core.registry import register_into
 from ..losses.lfme_loss import LFMELoss
 from .frozen_model import FrozenModelHolder, build_teacher
+from .multi_view_contrast_classifier import sample_indices
 
 EXPERT_KEYS = ('config', 'checkpoint')
 
@@ -66,6 +68,10 @@ class LFMEClassifier(FrozenModelHolder, ImageClassifier):
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         feats = self.extract_feat(inputs)
-        if not self.experts:
-            return self.head.loss(feats, data_samples)
-        return self.head.loss(feats, data_samples, teacher_scores=self.expert_scores(inputs))
+        kwargs = {}
+        if getattr(self.head.loss_module, 'curriculum_half_epochs', None) is not None:
+            idx = sample_indices(data_samples)  # the curriculum weights are per training instance
+            kwargs['sample_idx'] = None if idx is None else idx.to(inputs.device)
+        if self.experts:
+            kwargs['teacher_scores'] = self.expert_scores(inputs)
+        return self.head.loss(feats, data_samples, **kwargs)

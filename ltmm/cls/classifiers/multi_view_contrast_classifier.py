@@ -98,14 +98,14 @@ class MultiViewContrastClassifier(ContrastClassifier):
         features = torch.stack([z[slot[v] * batch:(slot[v] + 1) * batch] for v in self.contrast_views], dim=1)
         kwargs = dict(head=self.head) if self._loss_takes_head else {}
         if self._loss_takes_sample_idx:
-            idx = _sample_idx(data_samples)
+            idx = sample_indices(data_samples)
             kwargs['sample_idx'] = None if idx is None else idx.to(labels.device)
         contrast = self.contrast_loss(features=features, labels=labels, **kwargs)
         losses.update(contrast if isinstance(contrast, dict) else dict(loss_contrast=contrast))
         return losses
 
 
-def _sample_idx(data_samples: Sequence[DataSample]) -> Optional[torch.Tensor]:
+def sample_indices(data_samples: Sequence[DataSample]) -> Optional[torch.Tensor]:
     """The dataset indices of the batch, or None when a sample has none (the loss then says whether it needs them)."""
     if not all('sample_idx' in ds for ds in data_samples):
         return None

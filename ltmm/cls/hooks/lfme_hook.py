@@ -2,7 +2,11 @@
 every validation pass, each expert's weight ``alpha_s`` is recomputed from the student's class-mean accuracy on that
 expert's classes (:meth:`ltmm.cls.losses.LFMELoss.update_teacher_weight`). Before training, each expert's top-1
 accuracy on the validation images of its subset is measured once (official: measured once before training)
-unless the loss already has it (``expert_acc`` in the config, or restored by a resume)."""
+unless the loss already has it (``expert_acc`` in the config, or restored by a resume); and, when the loss has the
+curriculum on (``curriculum_half_epochs``), the instance base weights are computed once from every training image's
+expert confidence on its class (``eval_instance_hardness``; kept in the loss's checkpointed state instead of the
+official ``tot_weights_*.npy`` cache, so a resume reuses them and another training set cannot)."""
+import copy
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -37,6 +41,8 @@ class LFMEHook(Hook):
         losses = [m for m in model.modules() if isinstance(m, LFMELoss)]
         if not losses:
             raise RuntimeError('LFMEHook found no LFMELoss in the model')
+        if any(loss.curriculum_half_epochs is not None and loss.instance_base_weight.numel() == 0 for loss in losses):
+            set_curriculum_base_weights(runner, model, losses)
         if all((loss.expert_acc > 0).all() for loss in losses):
             return
         experts = getattr(model, 'experts', None)
@@ -84,3 +90,48 @@ def expert_accuracies(model: torch.nn.Module, experts: Sequence[torch.nn.Module]
     if empty:
         raise ValueError(f'LFMEHook: the validation set has no image of the subsets of experts {empty}')
     return [100.0 * c / n for c, n in zip(correct, total)]
+
+
+def set_curriculum_base_weights(runner: Runner, model: torch.nn.Module, losses: Sequence[LFMELoss]) -> None:
+    """Each training image's expert confidence on its class (the softmax of the expert whose subset holds the class,
+    at the class's local label) over the training set in order, with the validation pipeline (no augmentation: the
+    official pass's transform is not recorded in the research note; an assumption), handed to every curriculum
+    loss as its base weights."""
+    experts = getattr(model, 'experts', None)
+    if not experts:
+        raise RuntimeError('LFMEHook: the curriculum weights need the experts (LFMEClassifier(experts=...))')
+    dataset = copy.deepcopy(runner.cfg.train_dataloader.dataset)
+    if 'pipeline' not in dataset:
+        raise ValueError('LFMEHook: the curriculum weights need a plain training dataset config with a pipeline '
+                         f'(got {dataset.get("type")}, a wrapper?)')
+    dataset['pipeline'] = copy.deepcopy(runner.cfg.val_dataloader.dataset.pipeline)
+    loader = runner.build_dataloader(dict(batch_size=runner.cfg.val_dataloader.get('batch_size', 64), num_workers=0,
+                                          sampler=dict(type='DefaultSampler', shuffle=False), dataset=dataset))
+    subsets = losses[0].subsets
+    confidences, labels = {}, {}
+    with torch.no_grad():
+        for batch in loader:
+            data = model.data_preprocessor(batch, False)
+            label = torch.cat([s.gt_label for s in data['data_samples']]).to(data['inputs'].device)
+            index = [int(s.sample_idx) for s in data['data_samples']]
+            conf = torch.full(label.shape, float('nan'), device=label.device)
+            for expert, subset in zip(experts, subsets):
+                members = torch.as_tensor(subset, device=label.device)
+                inside = label.unsqueeze(1) == members
+                keep = inside.any(1)
+                if keep.any():
+                    expert.eval()
+                    prob = expert(data['inputs'][keep], mode='tensor').float().softmax(1)
+                    conf[keep] = prob.gather(1, inside[keep].long().argmax(1, keepdim=True)).squeeze(1)
+            for i, c, y in zip(index, conf.tolist(), label.tolist()):
+                confidences[i], labels[i] = c, y
+    if sorted(confidences) != list(range(len(confidences))):
+        raise RuntimeError('LFMEHook: the training set pass did not cover every index once')
+    outside = sorted({labels[i] for i, c in confidences.items() if c != c})  # NaN: no expert holds the class
+    if outside:
+        raise ValueError(f'LFMEHook: classes {outside} are in no expert subset, so they have no curriculum weight')
+    order = range(len(confidences))
+    for loss in losses:
+        loss.set_instance_base_weights(torch.tensor([confidences[i] for i in order]),
+                                       torch.tensor([labels[i] for i in order]))
+    runner.logger.info(f'LFME curriculum: base weights of {len(confidences)} training images from the experts')

@@ -135,15 +135,21 @@ class LFMELoss(ClassificationLoss):
         decay_thresh: the self-paced threshold. Default 0.3 (``run_network_LFME.py``, ``get_distill_loss_weight``).
         expert_acc: each expert's validation accuracy on its subset, measured once before training (official); may
             be set later with :meth:`set_expert_acc` (the LFME hook does it).
+        curriculum_half_epochs: ``E_half`` of the curriculum instance weights, or None for none. The official
+            student uses 45 (half of its 90 epochs, ``instance_weight_scheduler``). With it the loss scales each
+            sample's logits by ``w_i(e)`` from the training-set base weights ``v`` (:meth:`set_instance_base_weights`,
+            computed by ``LFMEHook`` before training) of the batch's dataset indices (``sample_idx``), ``e`` the
+            1-indexed epoch (``set_epoch``, given 0-indexed by ``LossEpochHook``).
         loss_weight: multiplies the loss.
 
-    State (in checkpoints): ``teacher_weight`` (S,) ``alpha_s`` (1 at the start), ``expert_acc`` (S,).
+    State (in checkpoints): ``teacher_weight`` (S,) ``alpha_s`` (1 at the start), ``expert_acc`` (S,),
+    ``instance_base_weight`` (N_train,) ``v`` (empty until set), ``epoch``.
     """
 
     def __init__(self, class_stats: ClassStatsLike, num_classes: Optional[int] = None,
                  subsets: Optional[Sequence[Sequence[int]]] = None, temperature: float = 2.0,
                  decay_thresh: float = 0.3, expert_acc: Optional[Sequence[float]] = None,
-                 loss_weight: float = 1.0) -> None:
+                 curriculum_half_epochs: Optional[int] = None, loss_weight: float = 1.0) -> None:
         super().__init__(class_stats, num_classes, loss_weight=loss_weight)
         if subsets is None:
             subsets = lfme_subsets(self.stats.image_count)
@@ -163,6 +169,50 @@ class LFMELoss(ClassificationLoss):
         self.register_buffer('expert_acc', torch.zeros(len(subsets)))
         if expert_acc is not None:
             self.set_expert_acc(expert_acc)
+        if curriculum_half_epochs is not None and curriculum_half_epochs <= 0:
+            raise ValueError(f'LFMELoss: curriculum_half_epochs must be positive, got {curriculum_half_epochs}')
+        self.curriculum_half_epochs = curriculum_half_epochs
+        self.register_buffer('instance_base_weight', torch.zeros(0))
+        self.register_buffer('epoch', torch.zeros((), dtype=torch.long))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        base = state_dict.get(prefix + 'instance_base_weight')
+        if base is not None:  # the base weights' length is the training set's, unknown until they are set
+            self.instance_base_weight = self.instance_base_weight.new_empty(base.shape)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def set_epoch(self, epoch: int) -> None:
+        """The 0-indexed training epoch (``LossEpochHook``); the curriculum counts it from 1."""
+        self.epoch.fill_(int(epoch))
+
+    def theta(self) -> torch.Tensor:
+        """The lower end ``theta_c`` of each class's base weights: 1 on the subset with the fewest images per class
+        (LFME's low-shot subset) and ``mean shots of that subset / mean shots of the class's subset`` elsewhere, the
+        official ``12 / 53`` (median) and ``12 / 230`` (many) on ImageNet-LT computed from the class counts."""
+        counts = torch.from_numpy(np.array(self.stats.image_count, dtype=np.float64))
+        means = [counts[subset].mean() for subset in self.subsets]
+        fewest = min(means)
+        theta = torch.ones(self.num_classes, dtype=torch.float32)
+        for subset, mean in zip(self.subsets, means):
+            theta[subset] = float(fewest / mean)
+        return theta
+
+    def set_instance_base_weights(self, confidence: torch.Tensor, label: torch.Tensor) -> None:
+        """Set ``v`` from every training instance's expert confidence on its class (index = dataset index),
+        :func:`lfme_instance_base_weights` with :meth:`theta`."""
+        base = lfme_instance_base_weights(confidence, label, self.theta().to(confidence.device))
+        self.instance_base_weight = base.to(self.instance_base_weight.device)
+
+    def curriculum_weight(self, sample_idx: torch.Tensor) -> torch.Tensor:
+        """``w_i(e)`` of the batch's dataset indices at the current epoch."""
+        if self.instance_base_weight.numel() == 0:
+            raise RuntimeError('LFMELoss: the curriculum base weights are not set (LFMEHook sets them before '
+                               'training from the experts)')
+        if sample_idx.numel() and int(sample_idx.max()) >= self.instance_base_weight.numel():
+            raise IndexError(f'LFMELoss: sample index {int(sample_idx.max())} beyond the '
+                             f'{self.instance_base_weight.numel()} base weights (another training set?)')
+        base = self.instance_base_weight[sample_idx.to(self.instance_base_weight.device)]
+        return lfme_curriculum_weight(base, int(self.epoch) + 1, self.curriculum_half_epochs)
 
     def set_expert_acc(self, expert_acc: Sequence[float]) -> None:
         """Record each expert's accuracy on its subset (positive, one per subset)."""
@@ -184,11 +234,18 @@ class LFMELoss(ClassificationLoss):
     def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
                 avg_factor: Optional[float] = None, reduction_override: Optional[str] = None,
                 teacher_scores: Optional[Sequence[torch.Tensor]] = None,
-                instance_weight: Optional[torch.Tensor] = None, **kwargs) -> torch.Tensor:
+                instance_weight: Optional[torch.Tensor] = None, sample_idx: Optional[torch.Tensor] = None,
+                **kwargs) -> torch.Tensor:
         """``cls_score`` (N, C) student logits; ``label`` (N,) class indices; ``teacher_scores`` and
-        ``instance_weight`` as the class docstring; the rest as :class:`ClassificationLoss`."""
+        ``instance_weight`` as the class docstring; ``sample_idx`` (N,) the batch's dataset indices, from which the
+        curriculum weights come when ``curriculum_half_epochs`` is set (an explicit ``instance_weight`` wins); the
+        rest as :class:`ClassificationLoss`."""
         if label.dim() != 1:
             raise ValueError(f'LFMELoss needs (N,) class indices, got labels of shape {tuple(label.shape)}')
+        if instance_weight is None and self.curriculum_half_epochs is not None and self.training:
+            if sample_idx is None:
+                raise ValueError('LFMELoss with curriculum_half_epochs needs the sample_idx of the batch')
+            instance_weight = self.curriculum_weight(sample_idx)
         reduction = self.reduction_mode(reduction_override)
         logits, target = self.prepare(cls_score, label)
         if teacher_scores is None:
