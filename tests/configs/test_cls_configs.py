@@ -207,6 +207,12 @@ def test_cls_config(path: Path, tmp_path: Path):
             module.set_epoch(0)
     labels = torch.arange(4) % num_classes
     batch = _batch(plain['train_dataloader'], channels, labels, num_classes)
+    curricula = [m for m in model.modules() if getattr(m, 'curriculum_half_epochs', None) is not None]
+    for loss_module in curricula:  # LFME's curriculum: the base weights LFMEHook sets before training
+        loss_module.instance_base_weight = torch.ones(len(labels))
+    if curricula:
+        for i, data_sample in enumerate(batch['data_samples']):
+            data_sample.set_metainfo({'sample_idx': i})
     model.train()
     data = model.data_preprocessor(batch, True)
     losses = model(**data, mode='loss')
