@@ -1,0 +1,54 @@
+import torch
+import torch.nn.functional as F
+
+from ltmm.cls.classifiers.ncl_moco_classifier import moco_infonce
+
+
+def naive_infonce(q, k, queue, t):
+    total = 0.0
+    for i in range(q.shape[0]):
+        pos = torch.exp(q[i] @ k[i] / t)
+        neg = sum(torch.exp(q[i] @ queue[j] / t) for j in range(queue.shape[0]))
+        total = total - torch.log(pos / (pos + neg))
+    return total / q.shape[0]
+
+
+def test_infonce_matches_naive_value_and_grad():
+    torch.manual_seed(0)
+    q0 = F.normalize(torch.randn(4, 8), dim=1)
+    k = F.normalize(torch.randn(4, 8), dim=1)
+    queue = F.normalize(torch.randn(16, 8), dim=1)
+    q1, q2 = q0.clone().requires_grad_(), q0.clone().requires_grad_()
+    a, b = moco_infonce(q1, k, queue, 0.2), naive_infonce(q2, k, queue, 0.2)
+    a.backward(), b.backward()
+    assert torch.allclose(a, b, atol=1e-5)
+    assert torch.allclose(q1.grad, q2.grad, atol=1e-5)
+
+
+def _model(queue_size=8):
+    from mmpretrain.registry import MODELS
+
+    import ltmm  # noqa: F401
+    return MODELS.build(dict(type='NCLMoCoClassifier', backbone=dict(type='LeNet5', num_classes=-1), num_classes=10,
+                             in_channels=120, num_experts=2, queue_size=queue_size, moco_dim=16,
+                             loss=dict(type='NCLLoss', class_stats=dict(num_images=55, image_count=list(range(1, 11)),
+                                                                        instance_count=list(range(1, 11))), hcm_n=3)))
+
+
+def test_smoke_momentum_queue_wrap_and_no_key_grad():
+    from mmpretrain.structures import DataSample
+    torch.manual_seed(0)
+    model = _model()
+    samples = [DataSample().set_gt_label(i % 10) for i in range(4)]
+    for step in range(3):
+        x = [torch.randn(4, 1, 32, 32), torch.randn(4, 1, 32, 32)]
+        losses = model.loss(x, samples)
+        sum(losses.values()).backward()
+        for k in range(2):
+            assert int(model.queues[k].ptr) == ((step + 1) * 4) % 8
+    for enc, proj in zip(model.key_encoders, model.key_projections):
+        assert all(p.grad is None for p in enc.parameters())
+        assert all(p.grad is None and not p.requires_grad for p in proj.parameters())
+    keys = model.state_dict().keys()
+    assert any(k.startswith('queues.1.feats') for k in keys) and any(k.startswith('key_encoders.0.') for k in keys)
+    assert len(model.predict(x)) == 4
