@@ -52,3 +52,41 @@ def test_smoke_momentum_queue_wrap_and_no_key_grad():
     keys = model.state_dict().keys()
     assert any(k.startswith('queues.1.feats') for k in keys) and any(k.startswith('key_encoders.0.') for k in keys)
     assert len(model.predict(x)) == 4
+
+
+def test_momentum_applied_once_per_expert_and_keys_before_update():
+    torch.manual_seed(0)
+    model = _model()
+    assert abs(model.momentum - 0.999 ** 2) < 1e-12  # the official loop applies the EMA K = 2 times per step
+    q_before = [p.detach().clone() for p in model.backbones[1].parameters()]
+    k_before = [p.detach().clone() for p in model.key_encoders[1][0].parameters()]
+    assert any(not torch.equal(a, b) for a, b in zip(q_before, k_before))  # independent initialisation
+    from mmpretrain.structures import DataSample
+    x = [torch.randn(4, 1, 32, 32), torch.randn(4, 1, 32, 32)]
+    model.train()
+    expected_key = model.key_features(1, x[1])
+    model.loss(x, [DataSample().set_gt_label(i) for i in range(4)])
+    assert torch.allclose(model.queues[1].feats[:4], expected_key, atol=1e-6)  # keys from pre-update weights
+    a = 0.999
+    for q, k, new in zip(q_before, k_before, model.key_encoders[1][0].parameters()):
+        assert torch.allclose(new, a * (a * k + (1 - a) * q) + (1 - a) * q, atol=1e-6)
+
+
+def test_state_dict_round_trip():
+    torch.manual_seed(0)
+    model = _model()
+    from mmpretrain.structures import DataSample
+    model.loss([torch.randn(4, 1, 32, 32), torch.randn(4, 1, 32, 32)], [DataSample().set_gt_label(i) for i in range(4)])
+    other = _model()
+    other.load_state_dict(model.state_dict())
+    for k in range(2):
+        assert torch.equal(other.queues[k].feats, model.queues[k].feats) and int(other.queues[k].ptr) == 4
+    for a, b in zip(other.key_encoders.parameters(), model.key_encoders.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_single_view_training_input_is_rejected():
+    import pytest
+    from mmpretrain.structures import DataSample
+    with pytest.raises(ValueError, match='two views'):
+        _model().loss(torch.randn(4, 1, 32, 32), [DataSample().set_gt_label(0)] * 4)
