@@ -1,7 +1,18 @@
+"""NCL's MoCo branch (NCLMoCoClassifier): the InfoNCE against a naive per-anchor transcription of the official
+combiner (value and gradient), the per-expert EMA (applied K times, after the keys; independent key init), queue
+wrap-around per expert, no gradient into the key networks and heads, the state through a real --resume, the
+Digits-LT config on CPU."""
+import math
+from pathlib import Path
+
+import pytest
 import torch
 import torch.nn.functional as F
 
 from ltmm.cls.classifiers.ncl_moco_classifier import moco_infonce
+
+from ..helpers import REPO
+from .digits_lt_smoke import train_two_iterations
 
 
 def naive_infonce(q, k, queue, t):
@@ -86,7 +97,47 @@ def test_state_dict_round_trip():
 
 
 def test_single_view_training_input_is_rejected():
-    import pytest
     from mmpretrain.structures import DataSample
     with pytest.raises(ValueError, match='two views'):
         _model().loss(torch.randn(4, 1, 32, 32), [DataSample().set_gt_label(0)] * 4)
+
+
+DIGITS = 'configs/ncl/ncl-moco_lenet_1xb32_digits-lt_30e.py'
+
+
+@pytest.mark.slow
+def test_digits_lt_config_trains_and_resumes(cls_workspace, tmp_path, monkeypatch):
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    monkeypatch.chdir(cls_workspace)
+    loss, metrics, runner = train_two_iterations(str(REPO / DIGITS), tmp_path / 'smoke')
+    assert math.isfinite(loss) and type(runner.model).__name__ == 'NCLMoCoClassifier'
+    assert all(int(q.ptr) == 64 for q in runner.model.queues)  # two batches of 32 in each expert's queue of 512
+    for key in ('shot/all', 'shot/many', 'shot/medium', 'shot/few'):
+        assert 0.0 <= metrics[key] <= 100.0, key
+
+    def short_run(work_dir: Path, resume: bool):
+        cfg = Config.fromfile(str(REPO / DIGITS))
+        cfg.work_dir = str(work_dir)
+        cfg.train_dataloader.dataset.indices = 64
+        for loader in (cfg.train_dataloader, cfg.val_dataloader):
+            loader.num_workers = 0
+            loader.persistent_workers = False
+        cfg.train_cfg.max_epochs, cfg.train_cfg.val_interval = 1, 10
+        cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
+        cfg.param_scheduler = []
+        if resume:
+            cfg.resume, cfg.load_from = True, str(tmp_path / 'first' / 'epoch_1.pth')
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        return runner
+
+    first = short_run(tmp_path / 'first', resume=False)
+    resumed = short_run(tmp_path / 'resumed', resume=True)  # loads epoch 1 of 1: no further step
+    for a, b in zip(first.model.queues, resumed.model.queues):
+        assert torch.equal(a.feats, b.feats) and int(a.ptr) == int(b.ptr) == 64
+    for a, b in zip(first.model.key_encoders.state_dict().values(), resumed.model.key_encoders.state_dict().values()):
+        assert torch.equal(a, b)
+    for a, b in zip(first.model.key_projections.parameters(), resumed.model.key_projections.parameters()):
+        assert torch.equal(a, b)
