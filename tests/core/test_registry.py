@@ -42,7 +42,7 @@ EXPECTED = {
                    'MDCSLoss', 'MDCSClassifier', 'APA', 'AGLU', 'SupConLoss', 'QueueContrastClassifier', 'KCLLoss',
                    'TSCLoss', 'PaCoLoss', 'GPaCoLoss', 'MLPNeck', 'BCLLoss', 'MultiViewContrastClassifier', 'SBCLLoss',
                    'SBCLQueueLoss', 'DeiTLTLoss', 'DeiTLTClsHead', 'DeiTLTClassifier', 'LFMELoss', 'LFMEClassifier',
-                   'NCLLoss', 'NCLClassifier', 'SHIKELoss', 'SHIKEResNet32'},
+                   'NCLLoss', 'NCLClassifier', 'NCLMoCoClassifier', 'SHIKELoss', 'SHIKEResNet32'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook', 'SBCLClusterHook',
                   'LFMEHook', 'QueuePrefillHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler', 'DeferredResampler'},

@@ -43,6 +43,7 @@ Methods (``--methods``; all by default):
   mdcs          MDCS, 3 experts on a ResNet-32 (prior exponents -0.5, 1, 2.5), weak-to-strong self-distillation
                 (configs/mdcs)
   ncl           NCL: 3 independent LeNet-5s, balanced CE + hard category mining + mutual distillation (configs/ncl)
+  ncl-moco      NCL with its self-supervised enhancement: a MoCo key network and queue per expert (configs/ncl)
   deit-lt       DeiT-LT: a tiny distilled ViT, hard distillation through DIST from the CE LeNet-5 of the same seed
                 (configs/deit_lt)
   ride-teacher  RIDE with 6 experts on a ResNet-32: the distillation teacher (configs/ride)
@@ -115,6 +116,7 @@ METHODS = {
     'balpoe': ('BalPoE (3 experts, ResNet-32)', 'configs/balpoe/balpoe_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'mdcs': ('MDCS (3 experts, ResNet-32)', 'configs/mdcs/mdcs_resnet32_1xb32_digits-lt_30e.py', 'train'),
     'ncl': ('NCL (3 LeNet-5s)', 'configs/ncl/ncl_lenet_1xb32_digits-lt_30e.py', 'train'),
+    'ncl-moco': ('NCL + MoCo (3 LeNet-5s)', 'configs/ncl/ncl-moco_lenet_1xb32_digits-lt_30e.py', 'train'),
     'deit-lt': ('DeiT-LT (ViT-tiny/8, CE LeNet-5 teacher)',
                 'configs/deit_lt/deit-lt_vit-tiny-p8_1xb32_digits-lt_30e.py', 'distill'),
     'ride-teacher': ('RIDE teacher (6 experts, ResNet-32)', 'configs/ride/ride-6e_resnet32_1xb32_digits-lt_30e.py',

@@ -11,11 +11,12 @@ from .lfme_classifier import LFMEClassifier
 from .mdcs_classifier import MDCSClassifier
 from .multi_view_contrast_classifier import MultiViewContrastClassifier
 from .ncl_classifier import NCLClassifier, NCLCosineLinear
+from .ncl_moco_classifier import NCLMoCoClassifier
 from .queue_contrast_classifier import MomentumEncoder, QueueContrastClassifier
 from .ride_classifier import RIDEClassifier
 from .rsg import RSG, RSGClassifier, rsg_head_classes, rsg_segments
 
 __all__ = ['DeiTLTClassifier', 'FrozenModelHolder', 'GLMCClassifier', 'LabelledQueue', 'LFMEClassifier',
            'MDCSClassifier', 'MomentumEncoder', 'MultiViewContrastClassifier', 'NCLClassifier', 'NCLCosineLinear',
-           'QueueContrastClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher', 'rsg_head_classes',
-           'rsg_segments']
+           'NCLMoCoClassifier', 'QueueContrastClassifier', 'RIDEClassifier', 'RSG', 'RSGClassifier', 'build_teacher',
+           'rsg_head_classes', 'rsg_segments']
