@@ -835,12 +835,15 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
 
 
 def _segment_cumsum(flags: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Cumulative sum along axis 1 restarting at each segment, in float64 (exact: integer counts below 2^53): one
-    cumsum, each segment's first value lowered by the previous segment's total."""
-    total = flags.astype(np.float64)
+    """Cumulative sum along axis 1 restarting at each segment (``start``: contiguous segments from 0 covering the
+    axis), in float64 (exact: integer counts below 2^53): one cumsum, each segment then lowered by the running total
+    before it, one row at a time (a (N,) temporary, not (T, N))."""
+    total = np.cumsum(flags, axis=1, dtype=np.float64)
     if len(start) > 1:
-        total[:, start[1:]] -= np.add.reduceat(flags, start, axis=1, dtype=np.float64)[:, :-1]
-    np.cumsum(total, axis=1, out=total)
+        before = np.zeros((len(total), len(start)))
+        before[:, 1:] = total[:, start[1:] - 1]
+        for row, offset in zip(total, before):
+            row -= np.repeat(offset, length)
     return total
 
 
