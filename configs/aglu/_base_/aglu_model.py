@@ -16,3 +16,13 @@ aglu_model = dict(
             upsample_cfg=dict(type='carafe', scale_factor=2, up_kernel=5, up_group=1, encoder_kernel=3,
                               encoder_dilation=1, compressed_channels=64))),
     test_cfg=dict(rcnn=dict(mask_thr_binary=0.4)))  # official AGLU test (NMS IoU 0.3 from GOL's base)
+# What the R101 recipe changes in the R50 one (kostas1515/AGLU configs/activations/
+# mask_rcnn_r101_fpn_8x2_sample1e-3_mstrain_lvis_2x.py): the SE-R101-AGLU backbone (official ImageNet-1K weights), a
+# fixed-temperature NormedConv2d(tau=20) mask predictor and mmdet's deconvolution upsampler instead of CARAFE; merged
+# by the R101 configs of both LVIS versions.
+aglu_r101_model = dict(
+    backbone=dict(depth=101, init_cfg=dict(
+        checkpoint='pretrained/imagenet_full_se_r101_cosine_scheduler_mixup_aug_unirect_relinse_softplus_99')),
+    roi_head=dict(mask_head=dict(
+        predictor_cfg=dict(_delete_=True, type='NormedConv2d', tempearture=20),  # (sic) mmdet's argument name
+        upsample_cfg=dict(_delete_=True, type='deconv', scale_factor=2))))
