@@ -1,5 +1,8 @@
-"""The exponential long-tail profile used to build CIFAR-LT (Cao et al., LDAM, NeurIPS 2019) and our demo sets."""
-from typing import List
+"""The exponential long-tail profile used to build CIFAR-LT (Cao et al., LDAM, NeurIPS 2019) and our demo sets, and
+the many / medium / few-shot class groups."""
+from typing import Dict, List, Sequence
+
+import numpy as np
 
 
 def exponential_profile(max_count: int, num_classes: int, imbalance_factor: float) -> List[int]:
@@ -20,3 +23,15 @@ def exponential_profile(max_count: int, num_classes: int, imbalance_factor: floa
     if num_classes == 1:
         return [int(max_count)]
     return [int(max_count * (1.0 / imbalance_factor) ** (i / (num_classes - 1.0))) for i in range(num_classes)]
+
+
+def shot_groups(counts: Sequence[int], many_min: int = 100, few_max: int = 20) -> Dict[str, List[int]]:
+    """The class indices of each shot group: ``'few'`` with ``n <= few_max``, ``'medium'`` with
+    ``few_max < n < many_min``, ``'many'`` with ``n >= many_min`` training images (defaults: LFME's
+    ``ImageNet_shots.pkl``, the inclusive form of the usual > 100 / < 20 split); a group may be empty."""
+    if few_max >= many_min:
+        raise ValueError(f'few_max ({few_max}) must be below many_min ({many_min})')
+    n = np.asarray(counts)
+    return {'few': np.flatnonzero(n <= few_max).tolist(),
+            'medium': np.flatnonzero((n > few_max) & (n < many_min)).tolist(),
+            'many': np.flatnonzero(n >= many_min).tolist()}

@@ -246,3 +246,38 @@ def test_digits_lt_student_computes_the_curriculum_base_weights(cls_workspace, t
     labels = torch.tensor([int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))])
     for c in labels.unique().tolist():  # the most confident image of each class gets weight 1
         assert math.isclose(float(base[labels == c].max()), 1.0, rel_tol=1e-6)
+
+
+class _Labels:
+    """A stand-in dataset: one data info per label."""
+
+    def __init__(self, labels):
+        self.labels = labels
+        self.metainfo = {'classes': [str(c) for c in range(len(COUNTS))]}
+
+    def __len__(self):
+        return len(self.labels)
+
+    def get_data_info(self, idx):
+        return {'gt_label': self.labels[idx], 'sample_idx': idx}
+
+    def pipeline(self, info):
+        return info
+
+
+def test_class_subset_by_shot_group():
+    from ltmm.cls.datasets import ClassSubsetDataset
+    from ltmm.core.long_tail import shot_groups
+
+    assert shot_groups(COUNTS) == {'few': [5, 6], 'medium': [3, 4], 'many': [0, 1, 2]}
+    assert lfme_subsets(COUNTS) == [[5, 6], [3, 4], [0, 1, 2]]
+    labels = [0, 5, 3, 6, 1, 4, 2, 5]
+    few = ClassSubsetDataset(_Labels(labels), shot='few', class_stats=STATS, num_classes=2)
+    assert few.indices == [1, 3, 7] and [few.get_data_info(i)['gt_label'] for i in range(3)] == [0, 1, 0]
+    assert few.metainfo['classes'] == ['5', '6']
+    with pytest.raises(ValueError, match='the subset has 3 classes, num_classes is 391'):
+        ClassSubsetDataset(_Labels(labels), shot='many', class_stats=STATS, num_classes=391)
+    with pytest.raises(ValueError, match='either classes or shot'):
+        ClassSubsetDataset(_Labels(labels), classes=[0], shot='few', class_stats=STATS)
+    with pytest.raises(ValueError, match="'few', 'medium' or 'many'"):
+        ClassSubsetDataset(_Labels(labels), shot='tail', class_stats=STATS)

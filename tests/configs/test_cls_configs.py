@@ -21,6 +21,7 @@ from mmengine.config import Config
 
 import ltmm.cls  # noqa: F401  (registers ltmm's modules)
 from ltmm.cls.hooks.loss_epoch_hook import epoch_modules
+from ltmm.cls.losses.lfme_loss import lfme_subsets
 from ltmm.core.long_tail import exponential_profile
 
 from ..helpers import REPO
@@ -142,13 +143,17 @@ def test_configs_found():
         assert _load(path).get('default_scope') == 'mmdet', path
 
 
-def _random_teacher(teacher: dict, num_classes: int, tmp_path: Path, name: str = 'teacher') -> dict:
-    """``teacher`` with its config file's model (synthetic class_stats) and a checkpoint of random weights."""
+def _random_teacher(teacher: dict, num_classes: int, tmp_path: Path, name: str = 'teacher',
+                    head_classes: Optional[int] = None) -> dict:
+    """``teacher`` with its config file's model (synthetic class_stats; its head ``head_classes`` wide if given) and
+    a checkpoint of random weights."""
     from mmpretrain.registry import MODELS
 
     assert (REPO / teacher['config']).is_file(), f"teacher config {teacher['config']} does not exist"
     teacher_model = _replace_class_stats(_load(REPO / teacher['config']).to_dict()['model'],
                                          _synthetic_class_stats(num_classes), [])
+    if head_classes is not None:
+        teacher_model['head']['num_classes'] = head_classes
     checkpoint = tmp_path / f'{name}.pth'
     torch.save({'state_dict': MODELS.build(teacher_model).state_dict()}, checkpoint)
     return dict(teacher, config=teacher_model, checkpoint=str(checkpoint))
@@ -196,9 +201,12 @@ def test_cls_config(path: Path, tmp_path: Path):
     channels = len((model_cfg.get('data_preprocessor') or {}).get('mean') or [0, 0, 0])
     if model_cfg.get('teacher'):  # a distillation teacher (RIDEClassifier): its config's model, random weights
         model_cfg['teacher'] = _random_teacher(model_cfg['teacher'], num_classes, tmp_path)
-    if model_cfg.get('experts'):  # LFME's subset experts (LFMEClassifier): likewise, one checkpoint each
-        model_cfg['experts'] = [_random_teacher(expert, num_classes, tmp_path, f'expert{i}')
-                                for i, expert in enumerate(model_cfg['experts'])]
+    if model_cfg.get('experts'):  # LFME's subset experts (LFMEClassifier): likewise, one checkpoint each, as wide as
+        # the loss's subsets (given, or from the synthetic counts as the loss computes them)
+        loss_cfg = model_cfg['head']['loss']
+        subsets = loss_cfg.get('subsets') or lfme_subsets(loss_cfg['class_stats']['image_count'])
+        model_cfg['experts'] = [_random_teacher(expert, num_classes, tmp_path, f'expert{i}', len(subset))
+                                for i, (expert, subset) in enumerate(zip(model_cfg['experts'], subsets))]
 
     torch.manual_seed(0)
     model = MODELS.build(model_cfg)

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from ...core.class_stats import ClassStatsLike
+from ...core.long_tail import shot_groups
 from ...core.registry import register_into
 from .base import ClassificationLoss
 
@@ -36,12 +37,8 @@ LFME_MANY_MIN, LFME_FEW_MAX = 100, 20  # run_network_LFME.py / utils.py:shot_acc
 def lfme_subsets(counts: Sequence[int], many_min: int = LFME_MANY_MIN, few_max: int = LFME_FEW_MAX) -> List[List[int]]:
     """The class subsets of the experts, few first as the official (low, median, many): the class indices with
     ``n <= few_max``, ``few_max < n < many_min`` and ``n >= many_min``; empty subsets are left out."""
-    if few_max >= many_min:
-        raise ValueError(f'few_max ({few_max}) must be below many_min ({many_min})')
-    n = np.asarray(counts)
-    groups = [np.flatnonzero(n <= few_max), np.flatnonzero((n > few_max) & (n < many_min)),
-              np.flatnonzero(n >= many_min)]
-    return [g.tolist() for g in groups if g.size]
+    groups = shot_groups(counts, many_min, few_max)
+    return [groups[name] for name in ('few', 'medium', 'many') if groups[name]]
 
 
 def lfme_teacher_weight(student_acc: float, expert_acc: float, decay_thresh: float = 0.3) -> float:
