@@ -22,6 +22,7 @@ from mmengine.config import Config
 import ltmm.cls  # noqa: F401  (registers ltmm's modules)
 from ltmm.cls.hooks.loss_epoch_hook import epoch_modules
 from ltmm.cls.losses.lfme_loss import lfme_subsets
+from ltmm.cls.losses.sbcl_loss import SBCLLoss
 from ltmm.core.long_tail import exponential_profile
 
 from ..helpers import REPO
@@ -210,17 +211,19 @@ def test_cls_config(path: Path, tmp_path: Path):
 
     torch.manual_seed(0)
     model = MODELS.build(model_cfg)
-    if any(hook.get('type') in ('LossEpochHook', 'DRWHook', 'AREAHook') for hook in plain.get('custom_hooks') or []):
+    hook_types = {hook.get('type') for hook in plain.get('custom_hooks') or []}
+    if hook_types & {'LossEpochHook', 'DRWHook', 'AREAHook'}:
         for module in epoch_modules(model):  # what the config's hook does before the first epoch
             module.set_epoch(0)
     labels = torch.arange(4) % num_classes
     batch = _batch(plain['train_dataloader'], channels, labels, num_classes)
-    curricula = [m for m in model.modules() if getattr(m, 'curriculum_half_epochs', None) is not None]
-    for loss_module in curricula:  # LFME's curriculum: the base weights LFMEHook sets before training
-        loss_module.instance_base_weight = torch.ones(len(labels))
-    if curricula:
-        for i, data_sample in enumerate(batch['data_samples']):
-            data_sample.set_metainfo({'sample_idx': i})
+    for loss_module in model.modules():  # the state the configs' hooks set before the first step
+        if getattr(loss_module, 'curriculum_half_epochs', None) is not None:  # LFMEHook: LFME's curriculum
+            loss_module.instance_base_weight = torch.ones(len(labels))
+        if isinstance(loss_module, SBCLLoss) and 'SBCLClusterHook' in hook_types:  # SBCL's first clustering
+            loss_module.set_clusters(labels.clone(), torch.full((num_classes, ), loss_module.temperature))
+    for i, data_sample in enumerate(batch['data_samples']):  # the dataset index, as mmengine's datasets give it
+        data_sample.set_metainfo({'sample_idx': i})
     model.train()
     data = model.data_preprocessor(batch, True)
     losses = model(**data, mode='loss')
