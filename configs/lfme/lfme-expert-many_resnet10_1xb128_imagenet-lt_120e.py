@@ -19,9 +19,6 @@ test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='Accuracy', topk=(1, ))
 test_evaluator = val_evaluator
 max_epochs = 120
-param_scheduler = dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0.0, by_epoch=True, begin=0,
-                       end=max_epochs)
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
-val_cfg = dict()
-test_cfg = dict()
+param_scheduler = dict(T_max=max_epochs, end=max_epochs)
+train_cfg = dict(max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=128)

@@ -21,11 +21,9 @@ val_evaluator = [dict(type='ShotAccuracy', class_stats={{_base_.class_stats}}),
                  dict(type='ShotAccuracy', class_stats={{_base_.class_stats}}, many_thr=99, few_thr=21,
                       prefix='lfme')]
 test_evaluator = val_evaluator
-max_epochs = 90
-param_scheduler = dict(type='MultiStepLR', milestones=[49, 79], gamma=0.1, by_epoch=True, begin=0, end=max_epochs)
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)  # the expert weights follow every val pass
-val_cfg = dict()
-test_cfg = dict()
+param_scheduler = dict(_delete_=True, type='MultiStepLR', milestones=[49, 79], gamma=0.1, by_epoch=True, begin=0,
+                       end={{_base_.max_epochs}})
+train_cfg = dict(val_interval=1)  # the expert weights follow every val pass
 auto_scale_lr = dict(base_batch_size=256)
 custom_hooks = [dict(type='LFMEHook', metric_keys=('lfme/few', 'lfme/medium', 'lfme/many')),
                 dict(type='LossEpochHook')]  # the curriculum's epoch

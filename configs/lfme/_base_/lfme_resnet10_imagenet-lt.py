@@ -3,8 +3,9 @@
 # pooling + `fc_add` Linear(512, 512) + ReLU (a LinearNeck) + a 1000-way linear classifier with bias (its
 # DotProduct_Classifier), from scratch; classifier-balancing's ImageNet-LT transforms (RandomResizedCrop 224, flip,
 # ColorJitter 0.4 / resize 256, crop 224), as the official loader. The expert and student configs of this folder
-# inherit it.
-_base_ = ['../../_base_/datasets/imagenet_lt.py', '../../_base_/default_runtime_cls.py']
+# inherit it, each with its schedule on the classifier-balancing ImageNet-LT one.
+_base_ = ['../../_base_/datasets/imagenet_lt.py', '../../_base_/schedules/imagenet_lt_90e.py',
+          '../../_base_/default_runtime_cls.py']
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='ResNet10', out_indices=(3, )),
