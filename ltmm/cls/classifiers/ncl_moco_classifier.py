@@ -38,14 +38,14 @@ from typing import Dict, List
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ...core.distributed import rank_and_world_size
 from ...core.registry import register_into
+from .contrast_classifier import last
 from .labelled_queue import LabelledQueue
 from .ncl_classifier import NCLClassifier
+from .queue_contrast_classifier import shuffle_bn_keys
 
 
 def moco_infonce(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -108,12 +108,8 @@ class NCLMoCoClassifier(NCLClassifier):
     @torch.no_grad()
     def key_features(self, k: int, x_k: torch.Tensor) -> torch.Tensor:
         """Unit keys of ``x_k`` from expert ``k``'s key network and key projection (shuffle-BN under DDP)."""
-        shuffle = self.shuffle_bn and rank_and_world_size()[1] > 1
-        if shuffle:
-            x_k, idx_unshuffle = batch_shuffle_ddp(x_k)
-        x = self.key_encoders[k](x_k)
-        key = F.normalize(self.key_projections[k](x[-1] if isinstance(x, (tuple, list)) else x), dim=1)
-        return batch_unshuffle_ddp(key, idx_unshuffle) if shuffle else key
+        return shuffle_bn_keys(lambda x: F.normalize(self.key_projections[k](last(self.key_encoders[k](x))), dim=1),
+                               x_k, self.shuffle_bn)
 
     @torch.no_grad()
     def momentum_update(self) -> None:

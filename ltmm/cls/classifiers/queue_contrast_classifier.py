@@ -30,7 +30,7 @@ and no shuffle-BN (two forward calls, so BatchNorm normalises each view with its
 DDP: the key encoder's parameters have ``requires_grad=False``; every query parameter is used in each step, so the
 default ``find_unused_parameters=False`` works unless a head is given but not used by the loss.
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -45,6 +45,19 @@ from .contrast_classifier import ContrastClassifier, last, sample_field
 from .labelled_queue import LabelledQueue
 
 NUM_VIEWS = 2  # view 0: query, view 1: key
+
+
+def shuffle_bn_keys(encode: Callable[[torch.Tensor], torch.Tensor], x_k: torch.Tensor,
+                    shuffle_bn: bool = True) -> torch.Tensor:
+    """``encode(x_k)`` with MoCo's shuffle-BN: under DDP the key batch is shuffled across the ranks before the key
+    encoder (so its BatchNorm sees another rank's images) and the keys unshuffled after it (mmpretrain's
+    ``batch_shuffle_ddp`` / ``batch_unshuffle_ddp``); on one process, or with ``shuffle_bn`` False, plain
+    ``encode(x_k)``."""
+    shuffle = shuffle_bn and rank_and_world_size()[1] > 1
+    if shuffle:
+        x_k, idx_unshuffle = batch_shuffle_ddp(x_k)
+    keys = encode(x_k)
+    return batch_unshuffle_ddp(keys, idx_unshuffle) if shuffle else keys
 
 
 class MomentumEncoder(ExponentialMovingAverage):
@@ -128,11 +141,7 @@ class QueueContrastClassifier(ContrastClassifier):
         across ranks)."""
         if update:
             self.momentum_encoder.update_parameters(self._query_encoder())
-        shuffle = self.shuffle_bn and rank_and_world_size()[1] > 1
-        if shuffle:
-            x_k, idx_unshuffle = batch_shuffle_ddp(x_k)
-        k = F.normalize(last(self.momentum_encoder(x_k)), dim=1)
-        return batch_unshuffle_ddp(k, idx_unshuffle) if shuffle else k
+        return shuffle_bn_keys(lambda x: F.normalize(last(self.momentum_encoder(x)), dim=1), x_k, self.shuffle_bn)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """The contrastive loss of one batch of view pairs (module docstring)."""
