@@ -24,7 +24,7 @@ MODEL = dict(type='ImageClassifier', backbone=dict(type='ResNet32CIFAR', in_chan
 
 def fake_runner(model: torch.nn.Module, it: int = 0) -> SimpleNamespace:
     messages = []
-    return SimpleNamespace(model=model, iter=it, cfg=Config(dict(model=MODEL, load_from='stage1.pth')),
+    return SimpleNamespace(model=model, iter=it, epoch=0, cfg=Config(dict(model=MODEL, load_from='stage1.pth')),
                            logger=SimpleNamespace(info=messages.append), messages=messages)
 
 

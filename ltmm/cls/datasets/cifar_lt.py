@@ -76,14 +76,16 @@ def load_cifar_archive(data_root: str, num_classes: int, split: str) -> Tuple[np
 
 
 def long_tail_indices(labels: Sequence[int], num_classes: int, imbalance_factor: float,
-                      seed: int = 0) -> np.ndarray:
+                      seed: Optional[int] = 0) -> np.ndarray:
     """Indices of the CIFAR-LT training subset (LDAM-DRW's ``gen_imbalanced_data``), grouped by class.
 
     Args:
         labels: label of each image of the balanced training set.
         num_classes: ``C``; ``n_max = len(labels) / C``.
         imbalance_factor: ``IF = n_0 / n_{C-1}`` (>= 1; 1 keeps every image).
-        seed: seed of ``np.random.RandomState``, drawn as the official global ``np.random.seed``.
+        seed: seed of ``np.random.RandomState``, drawn as the official global ``np.random.seed``; None keeps the
+            first ``n_i`` images of each class in archive order, unshuffled (SHIKE's ``imbalanced_cifar.py``, whose
+            shuffle is commented out).
 
     Raises:
         ValueError: the profile leaves a class without images (``IF > n_max``), or a class has fewer images than
@@ -94,13 +96,14 @@ def long_tail_indices(labels: Sequence[int], num_classes: int, imbalance_factor:
     if counts[-1] < 1:
         raise ValueError(f'CIFAR-LT: imbalance factor {imbalance_factor:g} leaves class {counts.index(0)} without '
                          f'images (n_max = {len(labels) / num_classes:g}); use IF <= n_max')
-    rng = np.random.RandomState(seed)
+    rng = None if seed is None else np.random.RandomState(seed)
     keep = []
     for c, n in enumerate(counts):
         idx = np.flatnonzero(labels == c)
         if len(idx) < n:
             raise ValueError(f'CIFAR-LT: class {c} has {len(idx)} images, fewer than the {n} of the profile')
-        rng.shuffle(idx)
+        if rng is not None:
+            rng.shuffle(idx)
         keep.append(idx[:n])
     return np.concatenate(keep)
 
@@ -115,14 +118,15 @@ class CIFARLTDataset(BaseDataset):
         num_classes: 10 (CIFAR-10) or 100 (CIFAR-100).
         split: 'train' (long-tailed) or 'test' (balanced, 10,000 images).
         imbalance_factor: ``IF`` of the training profile (100; 1 for the balanced set). Ignored for 'test'.
-        seed: seed of the per-class shuffles (0, as the official code).
+        seed: seed of the per-class shuffles (0, as the official code); None for no shuffle (the first ``n_i``
+            images of each class, SHIKE).
         expected_counts: optional per-class training counts to check the drawn subset against (the configs pass
             the counts their ``class_stats`` holds, so the two cannot drift apart).
         **kwargs: the other arguments of mmpretrain's ``BaseDataset`` (pipeline, test_mode, ...).
     """
 
     def __init__(self, data_root: str, num_classes: int = 100, split: str = 'train', imbalance_factor: float = 100.0,
-                 seed: int = 0, expected_counts: Optional[Sequence[int]] = None, **kwargs) -> None:
+                 seed: Optional[int] = 0, expected_counts: Optional[Sequence[int]] = None, **kwargs) -> None:
         if num_classes not in _ARCHIVES:
             raise ValueError(f'CIFARLTDataset: num_classes must be 10 or 100, got {num_classes}')
         if split not in ('train', 'test'):

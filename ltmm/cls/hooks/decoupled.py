@@ -38,6 +38,11 @@ class DecoupledStageHook(Hook):
 
     LWS keeps the stage-1 classifier: use ``LWSClsHead`` (its ``fc`` is frozen) and ``reinit_head=False``.
 
+    A method whose classifier stage is the end of one run (SHIKE: epochs 180-199 of 200, ``SHIKEClsHead``) sets
+    ``start_epoch``: the freezing then happens before that epoch (and before the first epoch of a run resumed past
+    it) instead of before the run. The optimiser then skips the frozen parameters (their gradients stay None), so
+    neither weight decay nor momentum moves them.
+
     Distributed training: the model is wrapped in DDP before any hook runs, so DDP must tolerate the frozen
     parameters; set ``model_wrapper_cfg=dict(type='MMDistributedDataParallel', find_unused_parameters=True)`` (the
     configs in ``configs/decoupling`` do). The hook raises an error otherwise.
@@ -48,24 +53,40 @@ class DecoupledStageHook(Hook):
             has none).
         bn_mode: ``'train'`` (official, default) or ``'eval'``, see above.
         reinit_head: re-initialise the head (cRT). Default False.
+        start_epoch: the (0-indexed) epoch from which the modules are frozen. Default 0 (the whole run, before it
+            starts); not combined with ``reinit_head``.
     """
     priority = 'NORMAL'
 
     def __init__(self, frozen_modules: Sequence[str] = ('backbone', 'neck'), bn_mode: str = 'train',
-                 reinit_head: bool = False) -> None:
+                 reinit_head: bool = False, start_epoch: int = 0) -> None:
         if bn_mode not in BN_MODES:
             raise ValueError(f'bn_mode must be one of {BN_MODES}, got {bn_mode!r}')
+        if int(start_epoch) != start_epoch or start_epoch < 0 or (start_epoch > 0 and reinit_head):
+            raise ValueError(f'start_epoch must be an integer >= 0 and 0 with reinit_head, got {start_epoch} '
+                             f'(reinit_head={reinit_head})')
         self.frozen_modules = tuple(frozen_modules)
         self.bn_mode = bn_mode
         self.reinit_head = reinit_head
+        self.start_epoch = int(start_epoch)
         self._norms: List[_BatchNorm] = []
+        self._frozen = False
 
     def before_run(self, runner: Runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if isinstance(runner.model, DistributedDataParallel) and not runner.model.find_unused_parameters:
             raise RuntimeError('DecoupledStageHook freezes parameters after DDP wrapped the model: set '
                                "model_wrapper_cfg=dict(type='MMDistributedDataParallel', "
                                'find_unused_parameters=True) in the config')
+        self._frozen = False
+        if self.start_epoch == 0:
+            self._freeze(runner)
+
+    def before_train_epoch(self, runner: Runner) -> None:
+        if not self._frozen and runner.epoch >= self.start_epoch:
+            self._freeze(runner)
+
+    def _freeze(self, runner: Runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         self._norms = []
         for name in self.frozen_modules:
             module = _submodule(model, name)
@@ -75,7 +96,9 @@ class DecoupledStageHook(Hook):
             self._norms += [m for m in module.modules() if isinstance(m, _BatchNorm)]
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
         total = sum(p.numel() for p in model.parameters())
-        runner.logger.info(f'DecoupledStageHook: froze {", ".join(self.frozen_modules)}; {trainable:,} of {total:,} '
+        self._frozen = True
+        runner.logger.info(f'DecoupledStageHook: froze {", ".join(self.frozen_modules)} from epoch {runner.epoch}; '
+                           f'{trainable:,} of {total:,} '
                            f'parameters trainable; BatchNorm mode of the frozen part: {self.bn_mode} '
                            f'({len(self._norms)} layers)')
         if trainable == 0:
