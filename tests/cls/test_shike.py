@@ -91,3 +91,182 @@ def test_dkf_backbone_shapes_sharing_and_fusion():
         f2 = backbone.layer2(f1)
         expert1 = backbone.layer3[1](f2) * backbone.shallow[1](f2)
     assert torch.allclose(out[:, 64:128], expert1, atol=1e-6)
+
+
+# ---------------------------------------------------------------- the head's two stages, the schedule, the config
+
+HEAD = dict(type='SHIKEClsHead', num_classes=4, in_channels=8, num_experts=3, retrain_epoch=2,
+            loss=dict(type='SHIKELoss', class_stats=stats([6, 3, 2, 1])),
+            retrain_loss=dict(type='BalancedSoftmaxLoss', class_stats=stats([6, 3, 2, 1])))
+
+
+def cosine(x, w):
+    return 30 * F.normalize(x, dim=1) @ F.normalize(w, dim=1).t()
+
+
+def samples(labels):
+    from mmpretrain.structures import DataSample
+    return [DataSample().set_gt_label(int(y)) for y in labels]
+
+
+def test_head_stage1_then_stage2_losses_and_predictions():
+    torch.manual_seed(0)
+    head = MODELS.build(HEAD)
+    feats = torch.randn(5, 3 * 8)
+    label = torch.tensor([0, 1, 2, 3, 0])
+    x = feats.view(5, 3, 8)
+    stage1 = torch.stack([cosine(x[:, k], head.classifiers[k].weight) for k in range(3)], dim=1)
+    stage2 = torch.stack([cosine(x[:, k], head.rt_classifiers[k].weight) for k in range(3)], dim=1)
+    head.set_epoch(1)
+    assert not bool(head.retraining)
+    loss1 = head.loss((feats, ), samples(label))['loss']
+    torch.testing.assert_close(loss1, shike_loss(stage1, label))
+    torch.testing.assert_close(head((feats, )), stage1.mean(dim=1))
+    head.set_epoch(2)  # the official `epoch >= args.cornerstone`
+    assert bool(head.retraining)
+    log_n = torch.tensor([6.0, 3.0, 2.0, 1.0]).log()
+    expected = sum(F.cross_entropy(stage2[:, k] + log_n, label) for k in range(3))
+    torch.testing.assert_close(head.loss((feats, ), samples(label))['loss'], expected)
+    torch.testing.assert_close(head((feats, )), stage2.mean(dim=1))
+    pred = head.predict((feats, ))
+    assert [int(p.pred_label) for p in pred] == stage2.mean(dim=1).argmax(dim=1).tolist()
+    # the stage is in the checkpoint: a fresh head loading it predicts with rt_classifiers
+    fresh = MODELS.build(HEAD)
+    assert not bool(fresh.retraining)
+    fresh.load_state_dict(head.state_dict())
+    assert bool(fresh.retraining)
+    torch.testing.assert_close(fresh((feats, )), stage2.mean(dim=1))
+
+
+def test_head_stage2_gradients_reach_only_rt_classifiers():
+    head = MODELS.build(HEAD)
+    head.set_epoch(5)
+    feats = torch.randn(4, 24, requires_grad=True)
+    head.loss((feats, ), samples([0, 1, 2, 3]))['loss'].backward()
+    assert all(fc.weight.grad is None for fc in head.classifiers)
+    assert all(fc.weight.grad is not None for fc in head.rt_classifiers)
+    # NormedLinear init: unit class vectors, independent of the stage-1 set
+    for fc in head.rt_classifiers:
+        torch.testing.assert_close(fc.weight.norm(dim=1), torch.ones(4))
+    assert not torch.equal(head.rt_classifiers[0].weight, head.classifiers[0].weight)
+
+
+def test_head_errors():
+    with pytest.raises(ValueError, match='no router'):
+        MODELS.build(dict(HEAD, router=dict(top_k=2)))
+    with pytest.raises(TypeError, match='multi-expert'):
+        MODELS.build(dict(HEAD, retrain_loss=dict(type='SHIKELoss', class_stats=stats([6, 3, 2, 1]))))
+    with pytest.raises(ValueError, match='num_classes'):
+        MODELS.build(dict(HEAD, retrain_loss=dict(type='BalancedSoftmaxLoss', class_stats=stats([6, 3, 2]))))
+    with pytest.raises(ValueError, match='retrain_epoch'):
+        MODELS.build(dict(HEAD, retrain_epoch=-1))
+
+
+class OfficialCosineAnnealingLRWarmup:
+    """A transcription of the official utils.py CosineAnnealingLRWarmup.get_lr for one group."""
+
+    def __init__(self, t_max, warmup_epochs, base_lr, warmup_lr):
+        self.t_max, self.warmup_epochs, self.base_lr, self.warmup_lr = t_max, warmup_epochs, base_lr, warmup_lr
+
+    def lr(self, last_epoch, group_base_lr):
+        if last_epoch < self.warmup_epochs:
+            return (((self.warmup_lr - self.base_lr) / (self.warmup_epochs - 1) * (last_epoch - 1) + self.base_lr)
+                    / self.base_lr * group_base_lr)
+        return (self.warmup_lr * (1 + math.cos(math.pi * (last_epoch - self.warmup_epochs)
+                                              / (self.t_max - self.warmup_epochs))) / 2 / self.base_lr * group_base_lr)
+
+
+def epoch_lrs(schedulers_cfg, lr, max_epochs):
+    from mmengine.optim import build_optim_wrapper
+    from mmpretrain.registry import PARAM_SCHEDULERS
+    wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), dict(optimizer=dict(type='SGD', lr=lr, momentum=0.9)))
+    schedulers = [PARAM_SCHEDULERS.build(dict(cfg, optimizer=wrapper)) for cfg in schedulers_cfg]
+    lrs = []
+    for _ in range(max_epochs):
+        lrs.append(wrapper.optimizer.param_groups[0]['lr'])
+        for s in schedulers:
+            s.step()
+    return lrs
+
+
+def test_schedule_matches_the_official_two_schedulers():
+    cfg = [dict(type='SHIKEWarmupCosineLR', peak_factor=3.0, by_epoch=True, begin=0, end=180),
+           dict(type='SHIKEWarmupCosineLR', peak_factor=2.0, by_epoch=True, begin=180, end=200)]
+    lrs = epoch_lrs(cfg, 0.05, 200)
+    feat = OfficialCosineAnnealingLRWarmup(180, 5, 0.05, 0.15)
+    crt = OfficialCosineAnnealingLRWarmup(20, 5, 0.05, 0.1)
+    # the official loop: scheduler_feat steps after epochs 0..179, scheduler_crt after 180..199
+    official = [feat.lr(e, 0.05) for e in range(180)] + [crt.lr(e, 0.05) for e in range(20)]
+    assert lrs == pytest.approx(official, rel=1e-12, abs=1e-15)
+    # the values the official log shows
+    assert lrs[:6] == pytest.approx([0.025, 0.05, 0.075, 0.1, 0.125, 0.15])
+    assert lrs[179] == pytest.approx(0.15 * (1 + math.cos(math.pi * 174 / 175)) / 2)
+    assert lrs[180:186] == pytest.approx([0.0375, 0.05, 0.0625, 0.075, 0.0875, 0.1])
+    assert lrs[199] == pytest.approx(0.1 * (1 + math.cos(math.pi * 14 / 15)) / 2)
+    with pytest.raises(ValueError, match='warmup_epochs >= 2'):
+        epoch_lrs([dict(type='SHIKEWarmupCosineLR', warmup_epochs=1, by_epoch=True, begin=0, end=10)], 0.1, 1)
+
+
+def test_cifar_lt_unshuffled_subset():
+    from ltmm.cls.datasets.cifar_lt import long_tail_indices
+    labels = [i % 3 for i in range(30)]  # 10 images per class
+    keep = long_tail_indices(labels, 3, imbalance_factor=5, seed=None)
+    # the first n_i images of each class in archive order: n = 10, 4, 2
+    assert keep.tolist() == [0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 1, 4, 7, 10, 2, 5]
+    assert sorted(long_tail_indices(labels, 3, imbalance_factor=5, seed=0)[:10].tolist()) == list(range(0, 30, 3))
+
+
+def test_decoupled_stage_hook_start_epoch():
+    from types import SimpleNamespace
+
+    from ltmm.cls.hooks import DecoupledStageHook
+    model = MODELS.build(dict(type='ImageClassifier', backbone=dict(type='SHIKEResNet32', in_channels=1),
+                              neck=dict(type='GlobalAveragePooling'), head=dict(HEAD, in_channels=64)))
+    runner = SimpleNamespace(model=model, epoch=0, iter=0, logger=SimpleNamespace(info=lambda m: None))
+    hook = DecoupledStageHook(frozen_modules=('backbone', 'neck', 'head.classifiers'), start_epoch=2)
+    hook.before_run(runner)
+    hook.before_train_epoch(runner)
+    runner.epoch = 1
+    hook.before_train_epoch(runner)
+    assert all(p.requires_grad for p in model.parameters())
+    runner.epoch = 2
+    hook.before_train_epoch(runner)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {f'head.rt_classifiers.{k}.weight' for k in range(3)}
+    with pytest.raises(ValueError, match='start_epoch'):
+        DecoupledStageHook(start_epoch=3, reinit_head=True)
+
+
+@pytest.mark.slow
+def test_digits_lt_config_crosses_the_stage_and_resumes(cls_workspace, tmp_path, monkeypatch):
+    """Stage 1 for one epoch (two iterations) and a checkpoint; a resumed run trains in stage 2 (the config's stage
+    switch and freezing moved to epoch 1; ``save_checkpoint`` after ``train()`` records epoch 2 as the next one, so
+    the resumed run trains 0-indexed epoch 2): only rt_classifiers change, the stage is in the last checkpoint."""
+    from mmengine.runner import Runner
+
+    from ..helpers import REPO
+    from .digits_lt_smoke import train_two_iterations
+
+    monkeypatch.chdir(cls_workspace)
+    torch.set_num_threads(1)
+    config = str(REPO / 'configs' / 'shike' / 'shike_resnet32_1xb32_digits-lt_30e.py')
+    options = {'model.head.retrain_epoch': 1, 'custom_hooks.1.start_epoch': 1}
+    loss, metrics, runner = train_two_iterations(config, tmp_path / 'train', options)
+    assert math.isfinite(loss) and 'shot/all' in metrics and not bool(runner.model.head.retraining)
+    ckpt = tmp_path / 'epoch_1.pth'
+    runner.save_checkpoint(str(tmp_path), ckpt.name)
+    before = {k: v.clone() for k, v in runner.model.state_dict().items()}
+    cfg = runner.cfg
+    cfg.work_dir = str(tmp_path / 'resumed')
+    cfg.train_cfg.max_epochs = 3
+    cfg.resume, cfg.load_from = True, str(ckpt)
+    resumed = Runner.from_cfg(cfg)
+    resumed.train()
+    head = resumed.model.head
+    assert resumed.epoch == 3 and bool(head.retraining)
+    after = resumed.model.state_dict()
+    changed = {k for k in before if 'num_batches_tracked' not in k and 'running' not in k
+               and not torch.equal(before[k], after[k])}
+    assert changed == {'head.retraining', *(f'head.rt_classifiers.{k}.weight' for k in range(3))}
+    resumed.save_checkpoint(str(tmp_path), 'epoch_3.pth')
+    assert bool(torch.load(tmp_path / 'epoch_3.pth', weights_only=False)['state_dict']['head.retraining'])

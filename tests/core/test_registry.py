@@ -42,11 +42,11 @@ EXPECTED = {
                    'MDCSLoss', 'MDCSClassifier', 'APA', 'AGLU', 'SupConLoss', 'QueueContrastClassifier', 'KCLLoss',
                    'TSCLoss', 'PaCoLoss', 'GPaCoLoss', 'MLPNeck', 'BCLLoss', 'MultiViewContrastClassifier', 'SBCLLoss',
                    'SBCLQueueLoss', 'DeiTLTLoss', 'DeiTLTClsHead', 'DeiTLTClassifier', 'LFMELoss', 'LFMEClassifier',
-                   'NCLLoss', 'NCLClassifier', 'NCLMoCoClassifier', 'SHIKELoss', 'SHIKEResNet32'},
+                   'NCLLoss', 'NCLClassifier', 'NCLMoCoClassifier', 'SHIKELoss', 'SHIKEResNet32', 'SHIKEClsHead'},
         'HOOKS': {'DRWHook', 'DecoupledStageHook', 'LossEpochHook', 'TDEMomentumHook', 'AREAHook', 'SBCLClusterHook',
                   'LFMEHook', 'QueuePrefillHook'},
         'DATA_SAMPLERS': {'ClassAwareSampler', 'PowerSampler', 'PartnerSampler', 'DeferredResampler'},
-        'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR', 'PaCoWarmupStepLR'},
+        'PARAM_SCHEDULERS': {'PaCoWarmupCosineLR', 'PaCoWarmupStepLR', 'SHIKEWarmupCosineLR'},
         'TRANSFORMS': {'FloorPosterize'},
     },
 }

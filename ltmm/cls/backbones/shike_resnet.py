@@ -13,7 +13,7 @@ its shallow map. The blocks use the option-B shortcut (1x1 conv + BN), the offic
 Returns the fused maps of the K experts concatenated along channels, (N, K * 64, 8, 8), for mmpretrain's
 ``GlobalAveragePooling`` and ``MultiExpertClsHead``.
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -66,11 +66,14 @@ class SHIKEResNet32(BaseModule):
         depths: shallow-branch depths, cycled over experts. Default (2, 1) (official ``depth`` list).
         num_blocks: blocks per stage. Default 5 (ResNet-32).
         in_channels: image channels. Default 3.
-        init_cfg: mmengine init config. Default None (PyTorch's initialisation).
+        init_cfg: weight init. Default Kaiming-normal (fan-in) convolutions, the official ``_weights_init`` (its
+            classifiers are ``NormedLinear``, not ``nn.Linear``, so it touches only the convolutions here).
     """
 
     def __init__(self, num_experts: int = 3, depths: Sequence[int] = (2, 1), num_blocks: int = 5,
-                 in_channels: int = 3, init_cfg=None) -> None:
+                 in_channels: int = 3,
+                 init_cfg: Optional[dict] = dict(type='Kaiming', layer='Conv2d', mode='fan_in', nonlinearity='relu',
+                                                 distribution='normal')) -> None:
         super().__init__(init_cfg=init_cfg)
         depths = tuple(int(d) for d in depths)
         if num_experts < 1:
