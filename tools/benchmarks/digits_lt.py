@@ -58,6 +58,12 @@ Methods (``--methods``; all by default):
   tsc           TSC: linear probe on the frozen TSC backbone (configs/tsc)
   sbcl-stage1   SBCL stage 1: subclass-balancing contrast, re-clustered every 5 epochs (configs/sbcl; no row)
   sbcl          SBCL: LDAM-CB cosine probe on the frozen stage-1 backbone (configs/sbcl)
+  shike         SHIKE, 3 experts on its depth-wise fusion ResNet-32: DKT, then re-trained balanced-softmax
+                classifiers on the frozen features for the last 6 epochs (configs/shike)
+  lfme-expert-few, lfme-expert-medium, lfme-expert-many
+                LFME's experts: a LeNet-5 on the few / medium / many-shot classes only (configs/lfme; no row)
+  lfme          LFME: a LeNet-5 distilled from the three experts of the same seed with self-paced expert weights
+                and curriculum instance weights (configs/lfme)
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/digits_lt``): the data, each run's work dir
 ``seed<S>/<method>/`` (logs, checkpoint, per-class accuracy plot, ``metrics.json``), ``results.json`` (every run's
@@ -82,10 +88,11 @@ from ltmm.engine import build_runner
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 KEYS = ('all', 'many', 'medium', 'few')
 CE_CONFIG = 'configs/baseline/lenet_1xb32_digits-lt_30e.py'
+LFME_GROUPS = ('few', 'medium', 'many')  # the order of the LFME student config's experts
 # name -> (label, config, kind): 'train' trains the config; 'pretrain' trains a stage 1 that has no classifier to
 # test (no table row); 'stage2' trains it from the stage-1 checkpoint of the same seed (STAGE1: CE unless listed);
 # 'distill' trains it with that checkpoint as its teacher; 'test' tests it with that checkpoint; 'tau' picks tau on
-# the val split, then tests
+# the val split, then tests; 'experts' trains it with the checkpoints of its STAGE1 runs (a tuple) as its experts
 METHODS = {
     'ce': ('CE', CE_CONFIG, 'train'),
     'ce-resnet32': ('CE (ResNet-32)', 'configs/baseline/resnet32_1xb32_digits-lt_30e.py', 'train'),
@@ -134,14 +141,19 @@ METHODS = {
     'tsc': ('TSC (linear probe)', 'configs/tsc/tsc-linear_lenet_1xb32_digits-lt_10e.py', 'stage2'),
     'sbcl-stage1': ('SBCL stage 1', 'configs/sbcl/sbcl_lenet_1xb32_digits-lt_30e.py', 'pretrain'),
     'sbcl': ('SBCL (both stages)', 'configs/sbcl/sbcl-linear_lenet_1xb32_digits-lt_10e.py', 'stage2'),
+    'shike': ('SHIKE (3 experts, ResNet-32)', 'configs/shike/shike_resnet32_1xb32_digits-lt_30e.py', 'train'),
+    **{f'lfme-expert-{group}': (f'LFME {group}-shot expert',
+                                f'configs/lfme/lfme-expert-{group}_lenet_1xb32_digits-lt_30e.py', 'pretrain')
+       for group in LFME_GROUPS},
+    'lfme': ('LFME (3 subset experts)', 'configs/lfme/lfme_lenet_1xb32_digits-lt_30e.py', 'experts'),
 }
 STAGE1 = {'ride-ea': 'ride', 'mislas': 'mixup', 'ccsam': 'ccsam-stage1', 'ride-distill': 'ride-teacher',
           'deit-lt': 'ce', 'kcl': 'kcl-stage1', 'tsc-contrast': 'tsc-stage1', 'tsc': 'tsc-contrast',
-          'sbcl': 'sbcl-stage1'}
+          'sbcl': 'sbcl-stage1', 'lfme': tuple(f'lfme-expert-{group}' for group in LFME_GROUPS)}
 # the CE run a method's few-shot accuracy is compared with (same backbone); 'ce' for the others
 BASELINES = {'ce': None, 'ce-resnet32': None, 'ride': 'ce-resnet32', 'ride-ea': 'ce-resnet32', 'tlc': 'ce-resnet32',
              'sade': 'ce-resnet32', 'balpoe': 'ce-resnet32', 'mdcs': 'ce-resnet32', 'ride-teacher': 'ce-resnet32',
-             'ride-distill': 'ce-resnet32'}
+             'ride-distill': 'ce-resnet32', 'shike': 'ce-resnet32'}
 
 
 def parse_args() -> argparse.Namespace:
@@ -179,7 +191,15 @@ def shot_metrics(metrics: Dict[str, float]) -> Dict[str, float]:
     return {k: float(metrics[f'shot/{k}']) for k in KEYS}
 
 
-def run_method(name: str, seed: int, work_dir: str, stage1_ckpt: str, tau_sweep) -> Dict[str, float]:
+def prerequisites(name: str) -> List[str]:
+    """The runs ``name`` starts from (``STAGE1``; CE unless listed); none for a method trained from scratch."""
+    if METHODS[name][2] in ('train', 'pretrain'):
+        return []
+    before = STAGE1.get(name, 'ce')
+    return list(before) if isinstance(before, tuple) else [before]
+
+
+def run_method(name: str, seed: int, work_dir: str, stage1_ckpts: List[str], tau_sweep) -> Dict[str, float]:
     """Train and/or test one method for one seed; returns its test metrics (and the chosen tau for tau-norm)."""
     _, path, kind = METHODS[name]
     if kind == 'pretrain':
@@ -189,8 +209,17 @@ def run_method(name: str, seed: int, work_dir: str, stage1_ckpt: str, tau_sweep)
         runner = build_runner(config(path, work_dir, seed))
         runner.train()
         return shot_metrics(runner.test())
-    if not osp.isfile(stage1_ckpt):
-        raise RuntimeError(f'{name} needs the {STAGE1.get(name, "ce")} checkpoint of seed {seed} ({stage1_ckpt})')
+    for before, ckpt in zip(prerequisites(name), stage1_ckpts):
+        if not osp.isfile(ckpt):
+            raise RuntimeError(f'{name} needs the {before} checkpoint of seed {seed} ({ckpt})')
+    if kind == 'experts':
+        experts = {f'model.experts.{i}.{key}': value
+                   for i, (before, ckpt) in enumerate(zip(STAGE1[name], stage1_ckpts))
+                   for key, value in (('checkpoint', ckpt), ('config', osp.join(REPO, METHODS[before][1])))}
+        runner = build_runner(config(path, work_dir, seed, **experts))
+        runner.train()
+        return shot_metrics(runner.test())
+    stage1_ckpt = stage1_ckpts[0]
     if kind in ('stage2', 'distill'):
         start = {'load_from': stage1_ckpt} if kind == 'stage2' else {
             'model.teacher.checkpoint': stage1_ckpt,
@@ -249,11 +278,14 @@ def main() -> None:
     args = parse_args()
     # stage-1 runs (and theirs, for chains of stages) come before the methods that start from them
     methods: List[str] = []
+    def add(name: str) -> None:
+        for before in prerequisites(name):
+            add(before)
+        if name not in methods:
+            methods.append(name)
+
     for name in args.methods:
-        chain = [name]
-        while METHODS[chain[0]][2] not in ('train', 'pretrain'):
-            chain.insert(0, STAGE1.get(chain[0], 'ce'))
-        methods += [n for n in chain if n not in methods]
+        add(name)
     out = osp.abspath(args.work_dir)
     os.makedirs(out, exist_ok=True)
     os.chdir(out)  # the configs' relative data_root (data/digits_lt/) resolves here
@@ -272,8 +304,9 @@ def main() -> None:
                     with open(cached, encoding='utf-8') as f:
                         results[name].append(json.load(f))
                 else:
-                    stage1_ckpt = osp.join(out, f'seed{seed}', STAGE1.get(name, 'ce'), 'epoch_30.pth')
-                    results[name].append(run_method(name, seed, work_dir, stage1_ckpt, tau_sweep))
+                    stage1_ckpts = [osp.join(out, f'seed{seed}', before, 'epoch_30.pth')
+                                    for before in prerequisites(name)]
+                    results[name].append(run_method(name, seed, work_dir, stage1_ckpts, tau_sweep))
                     with open(cached, 'w', encoding='utf-8') as f:
                         json.dump(results[name][-1], f)
                 bar.update()
