@@ -34,3 +34,20 @@ def train_two_iterations(config: str, work_dir: Path,
     runner.train()
     loss = runner.message_hub.get_scalar('train/loss').current()
     return loss, runner.val_loop.run(), runner
+
+
+def checkpoint_and_resume(runner, tmp_path: Path) -> Tuple[Path, object]:
+    """Save ``runner`` (after :func:`train_two_iterations`) as ``tmp_path/epoch_1.pth`` and resume from it in a new
+    runner that trains one more epoch: ``save_checkpoint`` after ``train()`` records epoch 2 as the next one, so the
+    resumed run trains the 0-indexed epoch 2 (max_epochs 3). Returns (the checkpoint, the trained resumed runner)."""
+    from mmengine.runner import Runner
+
+    ckpt = tmp_path / 'epoch_1.pth'
+    runner.save_checkpoint(str(tmp_path), ckpt.name)
+    cfg = runner.cfg
+    cfg.work_dir = str(tmp_path / 'resumed')
+    cfg.train_cfg.max_epochs = 3
+    cfg.resume, cfg.load_from = True, str(ckpt)
+    resumed = Runner.from_cfg(cfg)
+    resumed.train()
+    return ckpt, resumed

@@ -14,7 +14,7 @@ import ltmm.cls  # noqa: F401  (registers the modules)
 from ltmm.cls.losses.mdcs_loss import mdcs_logit_adjustments, mdcs_loss
 
 from ..helpers import REPO
-from .digits_lt_smoke import train_two_iterations
+from .digits_lt_smoke import checkpoint_and_resume, train_two_iterations
 
 COUNTS = [200, 60, 20, 6, 2]
 CONFIGS = REPO / 'configs/mdcs'
@@ -189,19 +189,10 @@ def test_digits_lt_resume_keeps_the_schedule(cls_workspace, tmp_path, monkeypatc
     """One epoch (two iterations), a checkpoint, then a resumed run: the checkpoint carries the loss's epoch 0, and
     after the resume LossEpochHook tells the loss the runner's epoch. (``save_checkpoint`` after ``train()`` records
     epoch 2 as the next one, so the resumed run trains 0-indexed epoch 2: CS weight 0.6 * 3 / 20 = 0.09.)"""
-    from mmengine.runner import Runner
-
     monkeypatch.chdir(cls_workspace)
     torch.set_num_threads(1)
     _, _, runner = train_two_iterations(DIGITS, tmp_path / 'train')
-    ckpt = tmp_path / 'epoch_1.pth'
-    runner.save_checkpoint(str(tmp_path), ckpt.name)
+    ckpt, resumed = checkpoint_and_resume(runner, tmp_path)
     assert int(torch.load(ckpt, weights_only=False)['state_dict']['head.loss_module.epoch']) == 0
-    cfg = runner.cfg
-    cfg.work_dir = str(tmp_path / 'resumed')
-    cfg.train_cfg.max_epochs = 3
-    cfg.resume, cfg.load_from = True, str(ckpt)
-    resumed = Runner.from_cfg(cfg)
-    resumed.train()
     loss = resumed.model.head.loss_module
     assert (resumed.epoch, resumed.iter) == (3, 4) and int(loss.epoch) == 2 and loss.cs_factor == pytest.approx(0.09)

@@ -240,12 +240,10 @@ def test_decoupled_stage_hook_start_epoch():
 @pytest.mark.slow
 def test_digits_lt_config_crosses_the_stage_and_resumes(cls_workspace, tmp_path, monkeypatch):
     """Stage 1 for one epoch (two iterations) and a checkpoint; a resumed run trains in stage 2 (the config's stage
-    switch and freezing moved to epoch 1; ``save_checkpoint`` after ``train()`` records epoch 2 as the next one, so
-    the resumed run trains 0-indexed epoch 2): only rt_classifiers change, the stage is in the last checkpoint."""
-    from mmengine.runner import Runner
-
+    switch and freezing moved to epoch 1; the resumed run trains 0-indexed epoch 2): only rt_classifiers change, the
+    stage is in the last checkpoint."""
     from ..helpers import REPO
-    from .digits_lt_smoke import train_two_iterations
+    from .digits_lt_smoke import checkpoint_and_resume, train_two_iterations
 
     monkeypatch.chdir(cls_workspace)
     torch.set_num_threads(1)
@@ -253,15 +251,8 @@ def test_digits_lt_config_crosses_the_stage_and_resumes(cls_workspace, tmp_path,
     options = {'model.head.retrain_epoch': 1, 'custom_hooks.1.start_epoch': 1}
     loss, metrics, runner = train_two_iterations(config, tmp_path / 'train', options)
     assert math.isfinite(loss) and 'shot/all' in metrics and not bool(runner.model.head.retraining)
-    ckpt = tmp_path / 'epoch_1.pth'
-    runner.save_checkpoint(str(tmp_path), ckpt.name)
     before = {k: v.clone() for k, v in runner.model.state_dict().items()}
-    cfg = runner.cfg
-    cfg.work_dir = str(tmp_path / 'resumed')
-    cfg.train_cfg.max_epochs = 3
-    cfg.resume, cfg.load_from = True, str(ckpt)
-    resumed = Runner.from_cfg(cfg)
-    resumed.train()
+    _, resumed = checkpoint_and_resume(runner, tmp_path)
     head = resumed.model.head
     assert resumed.epoch == 3 and bool(head.retraining)
     after = resumed.model.state_dict()
