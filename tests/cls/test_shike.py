@@ -261,3 +261,28 @@ def test_digits_lt_config_crosses_the_stage_and_resumes(cls_workspace, tmp_path,
     assert changed == {'head.retraining', *(f'head.rt_classifiers.{k}.weight' for k in range(3))}
     resumed.save_checkpoint(str(tmp_path), 'epoch_3.pth')
     assert bool(torch.load(tmp_path / 'epoch_3.pth', weights_only=False)['state_dict']['head.retraining'])
+
+
+@pytest.mark.slow
+def test_digits_lt_config_crosses_the_stage_on_two_gloo_processes(cls_workspace):
+    """tools/dist_train.sh with 2 CPU processes (gloo): DDP through both stages (the switch moved to epoch 1 of 2), the
+    unused classifiers of each stage and the parameters frozen mid-run tolerated (find_unused_parameters)."""
+    import re
+
+    from ..helpers import REPO, free_port, run, tool
+
+    config = str(REPO / 'configs' / 'shike' / 'shike_resnet32_1xb32_digits-lt_30e.py')
+    work = cls_workspace / 'shike_dist'
+    env = {'PYTHON': tool('train.py')[0], 'PORT': str(free_port()), 'OMP_NUM_THREADS': '1'}
+    out = run(['bash', str(REPO / 'tools/dist_train.sh'), config, '2', '--work-dir', str(work), '--cfg-options',
+               'train_cfg.max_epochs=2', 'train_cfg.val_interval=2', 'train_dataloader.dataset.indices=64',
+               'model.head.retrain_epoch=1', 'custom_hooks.1.start_epoch=1', 'param_scheduler=[]',
+               'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+               'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+               'default_hooks.logger.interval=1'], cls_workspace, env=env).stdout
+    assert 'Distributed training: True' in out and 'GPU number: 2' in out
+    assert 'DecoupledStageHook: froze backbone, neck, head.classifiers from epoch 1' in out
+    losses = [float(v) for v in re.findall(r'\bloss: ([\d.]+)', out)]
+    assert len(losses) >= 2 and all(math.isfinite(v) for v in losses)
+    state = torch.load(work / 'epoch_2.pth', weights_only=False)['state_dict']
+    assert bool(state['head.retraining'])
