@@ -355,7 +355,8 @@ def read_result_columns(path: Union[str, os.PathLike], iou_type: str = 'bbox',
     have none) and the masks (a :class:`MaskColumn`; None when not needed: bbox evaluation of results with boxes).
 
     A regular file (every result laid out like the first, as ``json.dump`` writes a result list) is read with numpy
-    by :mod:`ltmm.core.lvis_json`, ``min(chunk_chars, FAST_CHUNK_BYTES)`` bytes at a time, with json's values. Any
+    by :mod:`ltmm.core.lvis_json`, ``min(chunk_chars, FAST_CHUNK_BYTES)`` bytes at a time (two chunks at once in
+    two threads where there are two cores), with json's values. Any
     other is parsed with ``json``, ``chunk_chars`` characters at a time (split between two results), so that memory
     holds the columns, not the text; a file that cannot be split so is parsed in one piece, with the same result.
 

@@ -7,7 +7,8 @@ benchmark): keys among ``image_id``, ``category_id``, ``bbox`` (4 numbers), ``sc
 compressed RLE: ``size`` and ``counts``). Such a file is read in chunks split between two results; in each chunk the
 text with the numbers and the counts taken out must be the first result's repeated, every number must sit where the
 first result has one and follow the JSON number grammar (checked, for all numbers at once, by where their
-characters other than digits stand: '.', 'e' / 'E', '+' and '-').
+characters other than digits stand: '.', 'e' / 'E', '+' and '-'). The chunks are parsed by two threads where the
+machine has two cores (``PARSE_THREADS``; numpy releases the GIL for most of the work) and appended in file order.
 
 The values are the ones ``json`` gives: integers exactly; a decimal whose digits make an integer below 2 ** 53 as
 that integer divided by a power of ten (both exact doubles, so the division is correctly rounded, like Python's
@@ -22,8 +23,11 @@ result, a non-ASCII or escaped character, a number that is no JSON number, an em
 names any error.
 """
 import json
+import os
 import re
-from typing import Any, BinaryIO, Dict, List, Optional, Tuple, Union
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, BinaryIO, Deque, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -42,6 +46,7 @@ _POW10 = np.array([float(10 ** k) for k in range(23)])  # exact doubles
 _POW10_INT = np.array([10 ** k for k in range(19)], np.int64)
 _POW10_LONG = _POW10_INT.astype(np.longdouble)  # exact (int64 to a 64-bit significand)
 _EXTENDED = np.longdouble(1) + np.longdouble(2.0 ** -63) != 1  # x87 long double (Linux, x86); else string casts
+PARSE_THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
 
 
 def _extended_quotient(mantissa: np.ndarray, decimals: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -262,15 +267,17 @@ class _Chunks:
         self.counts = bytearray()
         self.ends: List[np.ndarray] = []
 
-    def add(self, body: bytes) -> bool:
-        """Parse ``body`` (whole results, each followed by the separator); False when it is not regular."""
+    def parse(self, body: bytes) -> Optional[Tuple[Dict[str, np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]]:
+        """The columns of ``body`` (whole results, each followed by the separator) and, when masks are kept, its
+        counts strings (one after the other) and their ends; None when it is not regular. Reads only the template,
+        so chunks can be parsed in parallel threads (numpy releases the GIL in most of it) and appended in order."""
         t = self.t
         counts_text = None
         if t.counts_pair is not None:
             text = np.frombuffer(body, np.uint8)
             quotes = np.flatnonzero(text == 34)
             if len(quotes) % t.quotes:
-                return False
+                return None
             quotes = quotes.reshape(-1, t.quotes)
             first, last = quotes[:, 2 * t.counts_pair] + 1, quotes[:, 2 * t.counts_pair + 1]
             # keep the text outside the counts strings, and the counts strings one after the other
@@ -280,48 +287,52 @@ class _Chunks:
             rest = text[outside].tobytes()
             checked = _unescape_counts(text[~outside], np.cumsum(last - first))
             if checked is None:
-                return False
+                return None
             counts_text, ends = checked
         else:
             rest = body
         starts, run_ends = _runs(rest)
         per_unit = len(t.skeleton_pos)
         if len(starts) % per_unit:
-            return False
+            return None
         n = len(starts) // per_unit
         if rest.translate(None, NUMBER_CHARS) != t.skeleton * n:
-            return False
+            return None
         lens = run_ends - starts
         skeleton_pos = starts - (np.cumsum(lens) - lens)
         expected = np.arange(n)[:, None] * len(t.skeleton) + t.skeleton_pos
         if not np.array_equal(skeleton_pos, expected.ravel()):
-            return False
+            return None
         starts, lens = starts.reshape(n, per_unit), lens.reshape(n, per_unit)
         padded = bytes(_PAD) + rest + bytes(max(_PAD, int(lens.max()) + 1))
         buf = np.frombuffer(padded, np.uint8)
         starts = starts + _PAD
         for i, literal in zip(t.literal, t.literal_text):
             if not (lens[:, i] == len(literal)).all():
-                return False
+                return None
             if any((buf[starts[:, i] + k] != c).any() for k, c in enumerate(literal)):
-                return False
+                return None
         checked = _check_numbers(padded, buf, starts.ravel(), (starts + lens).ravel(), np.tile(t.is_value, n))
         if checked is None:
-            return False
+            return None
         dot_pos, has_exp = (x.reshape(n, per_unit) for x in checked)
         parsed = {}
         for name, i in t.field.items():
             value = _numbers(buf, starts[:, i], starts[:, i] + lens[:, i], dot_pos[:, i], has_exp[:, i],
                              name in ('image_id', 'category_id', 'size0', 'size1'))
             if value is None:
-                return False
+                return None
             parsed[name] = value
-        for name, value in parsed.items():
+        return (parsed, counts_text, ends) if self.keep_masks else (parsed, None, None)
+
+    def append(self, parsed: Tuple[Dict[str, np.ndarray], Optional[np.ndarray], Optional[np.ndarray]]) -> None:
+        """Append what :meth:`parse` returned for the next chunk."""
+        fields, counts_text, ends = parsed
+        for name, value in fields.items():
             self.fields[name].append(value)
         if self.keep_masks:
             self.ends.append(ends + len(self.counts))
             self.counts += counts_text.tobytes()
-        return True
 
     def columns(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray], Optional[Any]]:
         def column(name: str, dtype: Any) -> np.ndarray:
@@ -339,9 +350,17 @@ class _Chunks:
             masks
 
 
-def read_regular_results(f: BinaryIO, iou_type: str, chunk_bytes: int) -> Optional[tuple]:
+def read_regular_results(f: BinaryIO, iou_type: str, chunk_bytes: int, threads: int = PARSE_THREADS) -> Optional[tuple]:
     """The columns of the result file ``f`` (binary) as ``read_result_columns`` returns them, read
-    ``chunk_bytes`` at a time; None when the file is not regular (see the module docstring)."""
+    ``chunk_bytes`` at a time and parsed by up to ``threads`` threads (the chunks' columns appended in file order;
+    at most ``threads`` chunks parsed at once, so memory stays bounded); None when the file is not regular (see the
+    module docstring)."""
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        return _read_regular_results(f, iou_type, chunk_bytes, pool, max(1, threads))
+
+
+def _read_regular_results(f: BinaryIO, iou_type: str, chunk_bytes: int, pool: ThreadPoolExecutor,
+                          threads: int) -> Optional[tuple]:
     pending = f.read(chunk_bytes).lstrip(_WHITESPACE)
     if not pending.startswith(b'['):
         return None
@@ -349,6 +368,19 @@ def read_regular_results(f: BinaryIO, iou_type: str, chunk_bytes: int) -> Option
     template = None
     eof = False
     chunks = None
+    running: Deque[Future] = deque()
+
+    def collect(until: int) -> bool:
+        """Append the oldest parsed chunks until at most ``until`` are running; False when one was not regular."""
+        while len(running) > until:
+            parsed = running.popleft().result()
+            if parsed is None:
+                for future in running:
+                    future.cancel()
+                return False
+            chunks.append(parsed)
+        return True
+
     while not eof:
         block = f.read(chunk_bytes)
         eof = not block
@@ -375,6 +407,10 @@ def read_regular_results(f: BinaryIO, iou_type: str, chunk_bytes: int) -> Option
             if split < 0:
                 continue
             body, pending = pending[:split + len(boundary) - 1], pending[split + len(boundary) - 1:]
-        if body and not chunks.add(body):
-            return None
-    return chunks.columns() if chunks is not None else None
+        if body:
+            running.append(pool.submit(chunks.parse, body))
+            if not collect(threads - 1):
+                return None
+    if chunks is None or not collect(0):
+        return None
+    return chunks.columns()

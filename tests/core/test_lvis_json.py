@@ -185,3 +185,26 @@ def test_a_number_moved_between_slots_is_not_read():
     assert fast(moved) is None
     with pytest.raises(ValueError):
         json.loads(moved)
+
+
+@pytest.mark.parametrize('iou_type', ['bbox', 'segm'])
+def test_threads_give_the_same_columns_in_file_order(iou_type):
+    """Chunks parsed by several threads are appended in file order: the same columns as one thread, bit for bit; an
+    irregular chunk among them still sends the file to the json path."""
+    dets, segm_dets = workload(seed=2, num_images=6)
+    text = json.dumps(segm_dets if iou_type == 'segm' else dets).encode()
+    one, many = (read_regular_results(io.BytesIO(text), iou_type, 600, threads) for threads in (1, 3))
+    assert len(one[0]) == len(dets)
+    for a, b in zip(one[:4], many[:4]):
+        if a is None:
+            assert b is None
+        else:
+            np.testing.assert_array_equal(a.view(np.int64) if a.dtype == np.float64 else a,
+                                          b.view(np.int64) if b.dtype == np.float64 else b)
+    if iou_type == 'segm':
+        assert one[4][0] == many[4][0]
+        np.testing.assert_array_equal(one[4][1], many[4][1])
+        np.testing.assert_array_equal(one[4][2], many[4][2])
+    middle = text.index(b'"score": ', len(text) // 2)
+    broken = text[:middle] + b'"score":  ' + text[middle + len(b'"score": '):]
+    assert read_regular_results(io.BytesIO(broken), iou_type, 600, 3) is None
