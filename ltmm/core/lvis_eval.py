@@ -28,6 +28,7 @@ import json
 import os
 import re
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -35,7 +36,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from .lvis_json import read_regular_results
+from .lvis_json import PARSE_THREADS, read_regular_results
 
 __all__ = ['evaluate_lvis', 'run_lvis_eval', 'read_result_columns', 'LVISEvalOutput', 'IOU_THRS', 'REC_THRS',
            'AREA_RNGS']
@@ -787,14 +788,16 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
     eps = np.spacing(1)
     tp_order, fp_order = (np.ascontiguousarray(x[order].transpose(1, 2, 0)) for x in (tp, fp))  # (A, T, N)
     seg = np.repeat(np.arange(len(cats)), length)  # category segment of each detection
-    for a in range(num_areas):
+
+    def area_range(a: int) -> None:
+        """Fill ``precision[..., a]`` and ``recall[..., a]`` (the area ranges are independent: run in threads)."""
         num_gt = np.bincount(g.cat_idx, ~g.area_ignore[:, a], num_cats).astype(np.int64)  # (K,)
         evaluated = num_gt > 0
         recall[:, evaluated, a] = 0.0
         precision[:, :, evaluated, a] = 0.0
         keep = evaluated[cats]  # categories with detections and ground truth
         if not keep.any():
-            continue
+            return
         # cumulative TP / FP counts within each category (exact integers, as float64 like lvis-api's)
         tp_sum = _segment_cumsum(tp_order[a], start, length)  # (T, N)
         pr = _segment_cumsum(fp_order[a], start, length)  # fp_sum, then in place: tp / (fp + tp + eps)
@@ -832,6 +835,9 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         block[edges[:, :, 1:] == edges[:, :, :-1]] = 0.0  # empty blocks (precision is >= 0)
         suffix = np.maximum.accumulate(block[:, :, ::-1], axis=2)[:, :, ::-1]  # (T, K', R)
         precision[:, :, ks, a] = np.where(inside, suffix.transpose(0, 2, 1), 0.0)
+
+    with ThreadPoolExecutor(PARSE_THREADS) as pool:
+        list(pool.map(area_range, range(num_areas)))
     return precision, recall
 
 
