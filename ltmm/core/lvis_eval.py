@@ -685,7 +685,9 @@ def _match(g: _GroundTruth, d: _Detections, iou_type: str) -> Tuple[np.ndarray, 
         uniform = (low == high).all(1)
         bucket = np.ceil(np.log2(pg_len)).astype(np.int64) * 2 + uniform  # pad to the next power of two
         bucket[pd_len == 0] = -1  # no detection that can match
-        for b in np.unique(bucket[bucket >= 0]):
+
+        def match(b: int) -> None:
+            """Match the pairs of bucket ``b`` (the buckets are independent, their rows disjoint: run in threads)."""
             pairs = np.flatnonzero(bucket == b)
             width = int(pg_len[pairs].max())
             valid = np.arange(width) < pg_len[pairs][:, None]  # (P, W)
@@ -696,6 +698,9 @@ def _match(g: _GroundTruth, d: _Detections, iou_type: str) -> Tuple[np.ndarray, 
                 gt_ignore = (g.area_ignore[gt] | ~valid[:, :, None]).transpose(0, 2, 1)  # (P, A, W)
             rows, m = _match_bucket(pairs, pd_len, pg_len, det_pair, det_rank, ious, row_start, gt_ignore)
             gt_of[rows] = np.where(m >= 0, pg_start[det_pair[rows]][:, None, None] + m, -1)
+
+        with ThreadPoolExecutor(PARSE_THREADS) as pool:
+            list(pool.map(match, np.unique(bucket[bucket >= 0]).tolist()))
         # only the detections that can match need the matched ground truth's fields
         found = gt_of >= 0
         gt_row = np.maximum(gt_of, 0)
