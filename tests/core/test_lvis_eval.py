@@ -391,3 +391,26 @@ def test_benchmark_writes_large_workloads_in_blocks(tmp_path):
     gt_one, dets_one, _ = bench.make_lvis_workload(2, seed=3)
     assert json.loads((tmp_path / 'gt.json').read_text()) == json.loads(json.dumps(gt_one))
     assert json.loads((tmp_path / 'bbox.json').read_text()) == dets_one
+
+
+def test_per_image_cap_ranks_only_the_images_over_it():
+    """The 300 cap (lvis-api's limit_dets_per_image: the best-scored results of each image, ties in file order) is
+    the same rows as ranking every image, for grouped and shuffled image ids, ties, NaN scores and caps down to 0."""
+    from ltmm.core.lvis_eval import _cap_per_image, _ranks, _segments
+
+    def rank_all(img, score, cap):
+        order = np.lexsort((-score, img))
+        _, _, per_image = _segments(img[order])
+        return np.sort(order[_ranks(per_image) < cap])
+
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        n = int(rng.integers(1, 300))
+        img = rng.integers(0, 6, n)
+        if trial % 2:
+            img = np.sort(img)
+        score = rng.integers(0, 5, n) / 4.0
+        if trial % 7 == 0:
+            score[rng.integers(0, n, 3)] = np.nan
+        cap = int(rng.integers(0, 60))
+        np.testing.assert_array_equal(_cap_per_image(img, score, cap), rank_all(img, score, cap))
