@@ -141,3 +141,28 @@ def test_digits_lt_config_trains_and_resumes(cls_workspace, tmp_path, monkeypatc
         assert torch.equal(a, b)
     for a, b in zip(first.model.key_projections.parameters(), resumed.model.key_projections.parameters()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.slow
+def test_digits_lt_config_trains_on_two_gloo_processes(cls_workspace):
+    """tools/dist_train.sh with 2 CPU processes (gloo): the shuffle-BN key encoding across ranks and the all-gathered
+    enqueue. 64 images, one step of 32 per rank: every expert's queue holds the 64 keys of both ranks."""
+    import re
+
+    from ..helpers import free_port, run, tool
+
+    work = cls_workspace / 'ncl_moco_dist'
+    env = {'PYTHON': tool('train.py')[0], 'PORT': str(free_port()), 'OMP_NUM_THREADS': '1'}
+    out = run(['bash', str(REPO / 'tools/dist_train.sh'), str(REPO / DIGITS), '2', '--work-dir', str(work),
+               '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+               'train_dataloader.dataset.indices=64', 'param_scheduler=[]', 'train_dataloader.num_workers=0',
+               'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+               'val_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1'],
+              cls_workspace, env=env).stdout
+    assert 'Distributed training: True' in out and 'GPU number: 2' in out
+    losses = [float(v) for v in re.findall(r'\bloss: ([\d.]+)', out)]
+    assert losses and all(math.isfinite(v) for v in losses)
+    assert re.search(r'shot/few: \d', out)
+    state = torch.load(work / 'epoch_1.pth', weights_only=False)['state_dict']
+    ptrs = [int(v) for k, v in state.items() if k.startswith('queues.') and k.endswith('.ptr')]
+    assert ptrs == [64, 64, 64]
