@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from .lvis_json import PARSE_THREADS, read_regular_results
+from .lvis_json import EVAL_THREADS, read_regular_results
 
 __all__ = ['evaluate_lvis', 'run_lvis_eval', 'read_result_columns', 'LVISEvalOutput', 'IOU_THRS', 'REC_THRS',
            'AREA_RNGS']
@@ -717,7 +717,7 @@ def _match(g: _GroundTruth, d: _Detections, iou_type: str) -> Tuple[np.ndarray, 
             rows, m = _match_bucket(pairs, pd_len, pg_len, det_pair, det_rank, ious, row_start, gt_ignore)
             gt_of[rows] = np.where(m >= 0, pg_start[det_pair[rows]][:, None, None] + m, -1)
 
-        with ThreadPoolExecutor(PARSE_THREADS) as pool:
+        with ThreadPoolExecutor(EVAL_THREADS) as pool:
             list(pool.map(match, np.unique(bucket[bucket >= 0]).tolist()))
         # only the detections that can match need the matched ground truth's fields
         found = gt_of >= 0
@@ -859,7 +859,7 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         suffix = np.maximum.accumulate(block[:, :, ::-1], axis=2)[:, :, ::-1]  # (T, K', R)
         precision[:, :, ks, a] = np.where(inside, suffix.transpose(0, 2, 1), 0.0)
 
-    with ThreadPoolExecutor(PARSE_THREADS) as pool:
+    with ThreadPoolExecutor(EVAL_THREADS) as pool:
         list(pool.map(area_range, range(num_areas)))
     return precision, recall
 

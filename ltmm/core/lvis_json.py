@@ -8,7 +8,7 @@ compressed RLE: ``size`` and ``counts``). Such a file is read in chunks split be
 text with the numbers and the counts taken out must be the first result's repeated, every number must sit where the
 first result has one and follow the JSON number grammar (checked, for all numbers at once, by where their
 characters other than digits stand: '.', 'e' / 'E', '+' and '-'). The chunks are parsed by two threads where the
-machine has two cores (``PARSE_THREADS``; numpy releases the GIL for most of the work) and appended in file order.
+machine has two cores (``EVAL_THREADS``; numpy releases the GIL for most of the work) and appended in file order.
 
 The values are the ones ``json`` gives: integers exactly; a decimal whose digits make an integer below 2 ** 53 as
 that integer divided by a power of ten (both exact doubles, so the division is correctly rounded, like Python's
@@ -46,7 +46,8 @@ _POW10 = np.array([float(10 ** k) for k in range(23)])  # exact doubles
 _POW10_INT = np.array([10 ** k for k in range(19)], np.int64)
 _POW10_LONG = _POW10_INT.astype(np.longdouble)  # exact (int64 to a 64-bit significand)
 _EXTENDED = np.longdouble(1) + np.longdouble(2.0 ** -63) != 1  # x87 long double (Linux, x86); else string casts
-PARSE_THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
+# the threads of the LVIS evaluator (this reader, the matching, the accumulation): two where there are two cores
+EVAL_THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
 
 
 def _extended_quotient(mantissa: np.ndarray, decimals: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -350,7 +351,7 @@ class _Chunks:
             masks
 
 
-def read_regular_results(f: BinaryIO, iou_type: str, chunk_bytes: int, threads: int = PARSE_THREADS) -> Optional[tuple]:
+def read_regular_results(f: BinaryIO, iou_type: str, chunk_bytes: int, threads: int = EVAL_THREADS) -> Optional[tuple]:
     """The columns of the result file ``f`` (binary) as ``read_result_columns`` returns them, read
     ``chunk_bytes`` at a time and parsed by up to ``threads`` threads (the chunks' columns appended in file order;
     at most ``threads`` chunks parsed at once, so memory stays bounded); None when the file is not regular (see the
