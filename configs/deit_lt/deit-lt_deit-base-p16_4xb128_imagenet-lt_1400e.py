@@ -9,25 +9,9 @@ model = dict(
     teacher=dict(config='configs/ccsam/stage1-ccsam_resnet50_8xb64_imagenet-lt_90e.py',
                  checkpoint='work_dirs/stage1-ccsam_resnet50_8xb64_imagenet-lt_90e/epoch_90.pth'),
     head=dict(num_classes=1000, loss=dict(class_stats={{_base_.class_stats}}, drw_epoch=1200)))
-# timm create_transform (official datasets.py): RRC 224 bicubic, flip, RandAugment rand-m9-mstd0.5-inc1,
-# RandomErasing p 0.25 (pixel mode); test: resize 256 + center crop 224, bicubic
-bgr_mean = [103.53, 116.28, 123.675]
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=10, magnitude_level=9,
-         magnitude_std=0.5, hparams=dict(pad_val=[round(x) for x in bgr_mean], interpolation='bicubic')),
-    dict(type='RandomErasing', erase_prob=0.25, mode='rand', min_area_ratio=0.02, max_area_ratio=1 / 3,
-         fill_color=bgr_mean, fill_std=[57.375, 57.12, 58.395]),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=256, edge='short', backend='pillow', interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
+# the timm pipelines of ./_base_/deit_lt_deit-base.py
+train_pipeline = {{_base_.deit_train_pipeline}}
+test_pipeline = {{_base_.deit_test_pipeline}}
 train_dataloader = dict(batch_size=128, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

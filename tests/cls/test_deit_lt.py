@@ -215,3 +215,25 @@ def test_digits_lt_config_smoke(cls_workspace, tmp_path, monkeypatch):
     model = runner.model
     assert not model.teacher.training
     assert not any(k.startswith('teacher') for k in model.state_dict())
+
+
+def test_contrastive_teacher_gives_its_classifier_logits(tmp_path):
+    """A PaCo-style teacher (QueueContrastClassifier: pooled feature -> linear classifier, plus a projection neck for
+    the contrast) hands its classifier's logits, not its features, as the official PaCo teacher wrapper does."""
+    cfg = dict(type='QueueContrastClassifier', backbone=dict(type='LeNet5', num_classes=-1),
+               neck=dict(type='MLPNeck', channels=(120, 32, 8)),
+               head=dict(type='LinearClsHead', num_classes=4, in_channels=120),
+               contrast_loss=dict(type='PaCoLoss', class_stats=stats(COUNTS), num_classes=4), queue_size=16,
+               feat_dim=8)
+    teacher = MODELS.build(cfg)
+    path = tmp_path / 'paco.pth'
+    torch.save({'state_dict': teacher.state_dict()}, path)
+    model = MODELS.build(tiny_vit_cfg(dict(config=cfg, checkpoint=str(path), input_size=(32, 32))))
+    inputs = torch.randn(3, 1, 16, 16)
+    resized = torch.nn.functional.interpolate(inputs, size=(32, 32), mode='bicubic', align_corners=False)
+    teacher.eval()
+    with torch.no_grad():
+        expected = teacher.head(teacher.pool(teacher.backbone(resized)))
+    logits = model.teacher_logits(inputs)
+    assert logits.shape == (3, 4)
+    torch.testing.assert_close(logits, expected)

@@ -24,7 +24,10 @@ class DeiTLTClassifier(FrozenModelHolder, ImageClassifier):
     Teacher (``teacher=dict(config=..., checkpoint=..., input_size=None)``):
         - ``config``: the teacher's config file (its ``model``) or a model config dict. The paper's "flat" teacher
           is a CNN trained with SAM (PaCo + SAM in the official runs, trained outside the official repo): in ltmm
-          that is any classifier config trained first, e.g. a CC-SAM or PaCo config.
+          that is any classifier config trained first, e.g. a CC-SAM or PaCo config. Its logits are its head on
+          its extracted features (an ``ImageClassifier``'s ``'tensor'`` output; for a contrastive classifier such as
+          PaCo's ``QueueContrastClassifier``, its linear classifier on the pooled feature, as the official wrapper
+          of its PaCo teacher reads it).
         - ``checkpoint``: its trained weights (every weight must match); a missing file is a FileNotFoundError
           naming it.
         - ``input_size``: ``(H, W)`` the teacher's input is resized to (bicubic), or None for the student's size.
@@ -65,7 +68,7 @@ class DeiTLTClassifier(FrozenModelHolder, ImageClassifier):
         with torch.no_grad():
             if self.teacher_input_size is not None and tuple(inputs.shape[-2:]) != self.teacher_input_size:
                 inputs = F.interpolate(inputs, size=self.teacher_input_size, mode='bicubic', align_corners=False)
-            return self.teacher(inputs, mode='tensor')
+            return self.teacher.head(self.teacher.extract_feat(inputs))
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         feats = self.extract_feat(inputs)
