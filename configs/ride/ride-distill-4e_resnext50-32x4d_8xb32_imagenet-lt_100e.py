@@ -1,13 +1,9 @@
 # RIDE with distillation, a 4-expert ResNeXt-50 (32x4d) student distilled from the 6-expert teacher, ImageNet-LT,
 # 100 epochs: the official configs/config_imagenet_lt_resnext50_distill_ride.json with 4 experts (MODEL_ZOO's
-# distilled row): T 1.5, KD factor 1.0 (the whole loss counted K times), lambda -0.2, f 0.02, DRW from 80, SGD
-# nesterov lr 0.1 for batch 256 (8 x 32), wd 2e-4, warm-up 5, x0.1 at 60 and 80; teacher in train mode without
-# gradients. Train ./ride-6e_resnext50-32x4d_8xb32_imagenet-lt_100e.py first. tools/dist_train.sh THIS_CONFIG 8
-_base_ = './ride-6e_resnext50-32x4d_8xb32_imagenet-lt_100e.py'
+# distilled row), ./ride-distill-4e_resnet50_8xb32_imagenet-lt_100e.py with the ResNeXt-50 backbone and teacher.
+# Train ./ride-6e_resnext50-32x4d_8xb32_imagenet-lt_100e.py first. tools/dist_train.sh THIS_CONFIG 8
+_base_ = './ride-distill-4e_resnet50_8xb32_imagenet-lt_100e.py'
 model = dict(
-    type='RIDEClassifier',
     teacher=dict(config='configs/ride/ride-6e_resnext50-32x4d_8xb32_imagenet-lt_100e.py',
-                 checkpoint='work_dirs/ride-6e_resnext50-32x4d_8xb32_imagenet-lt_100e/epoch_100.pth',
-                 train_mode=True),
-    backbone=dict(num_experts=4),
-    head=dict(num_experts=4, loss=dict(type='RIDEDistillLoss', distill_temperature=1.5, distill_factor=1.0)))
+                 checkpoint='work_dirs/ride-6e_resnext50-32x4d_8xb32_imagenet-lt_100e/epoch_100.pth'),
+    backbone=dict(type='RIDEResNeXt', groups=32, width_per_group=4))
