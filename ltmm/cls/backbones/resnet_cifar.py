@@ -20,31 +20,44 @@ from ...core.registry import register_into
 from .ride_resnet import forward_expert_stages, forward_one_expert, forward_shared_stages
 
 
-class _BasicBlockA(nn.Module):
-    """3x3 conv-BN-ReLU, 3x3 conv-BN, plus the option-A shortcut, then ReLU."""
+class CIFARBasicBlock(nn.Module):
+    """3x3 conv-BN-ReLU, 3x3 conv-BN, plus the shortcut, then ReLU. Shortcut ``'A'`` (LDAM-DRW's ``resnet32``): the
+    input subsampled and zero-padded in channels, no parameters; ``'B'`` (SHIKE's ``BasicBlock`` default): a 1x1
+    conv + BN projection (``shortcut``) where the shape changes, the identity elsewhere."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
+    def __init__(self, in_channels: int, out_channels: int, stride: int, shortcut: str = 'A') -> None:
         super().__init__()
+        if shortcut not in ('A', 'B'):
+            raise ValueError(f"CIFARBasicBlock: shortcut must be 'A' or 'B', got {shortcut!r}")
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels)
+        self.option = shortcut
         self.stride = stride
         self.pad = (out_channels - in_channels) // 2
+        if shortcut == 'B':
+            self.shortcut = nn.Sequential()
+            if stride != 1 or in_channels != out_channels:
+                self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
+                                              nn.BatchNorm2d(out_channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
+        if self.option == 'B':
+            return F.relu(out + self.shortcut(x))
         shortcut = x[:, :, ::self.stride, ::self.stride] if self.stride != 1 else x
         if self.pad:
             shortcut = F.pad(shortcut, (0, 0, 0, 0, self.pad, self.pad))
         return F.relu(out + shortcut)
 
 
-def _make_stage(in_channels: int, out_channels: int, stride: int, num_blocks: int = 5) -> nn.Sequential:
-    """``num_blocks`` basic blocks, the first with ``stride`` and the width change."""
-    return nn.Sequential(*(_BasicBlockA(in_channels if j == 0 else out_channels, out_channels, stride if j == 0 else 1)
-                           for j in range(num_blocks)))
+def cifar_stage(in_channels: int, out_channels: int, stride: int, num_blocks: int = 5,
+                shortcut: str = 'A') -> nn.Sequential:
+    """``num_blocks`` :class:`CIFARBasicBlock` s, the first with ``stride`` and the width change."""
+    return nn.Sequential(*(CIFARBasicBlock(in_channels if j == 0 else out_channels, out_channels,
+                                           stride if j == 0 else 1, shortcut) for j in range(num_blocks)))
 
 
 @register_into('MODELS', scopes=('mmpretrain',))
@@ -97,8 +110,8 @@ class ResNet32CIFAR(BaseModule):
         self.stages = nn.ModuleList()
         for i, channels in enumerate(stage_channels):
             stride = 1 if i == 0 else 2
-            self.stages.append(_make_stage(width, channels, stride) if i < num_shared_stages else
-                               nn.ModuleList(_make_stage(width, channels, stride) for _ in range(num_experts)))
+            self.stages.append(cifar_stage(width, channels, stride) if i < num_shared_stages else
+                               nn.ModuleList(cifar_stage(width, channels, stride) for _ in range(num_experts)))
             width = channels
         self._freeze_stages()
 

@@ -8,7 +8,8 @@ a shallow branch that reads the output of shared layer ``depths[k % len(depths)]
 official ``depths = (2, 1)`` experts 0 and 2 read ``layer1`` (two strided 3x3 convs 16->32->64) and expert 1 reads
 ``layer2`` (one strided conv 32->64). Each strided conv is 3x3 stride 2 + BN + ReLU except the last conv of a two-conv
 branch, which has no ReLU (as the official ``ShallowExpert``). DKF: the expert's ``layer3`` map times (element-wise)
-its shallow map. The blocks use the option-B shortcut (1x1 conv + BN), the official ``BasicBlock`` default.
+its shallow map. The blocks use the option-B shortcut (1x1 conv + BN, ``CIFARBasicBlock(shortcut='B')``), the
+official ``BasicBlock`` default.
 
 Returns the fused maps of the K experts concatenated along channels, (N, K * 64, 8, 8), for mmpretrain's
 ``GlobalAveragePooling`` and ``MultiExpertClsHead``.
@@ -20,30 +21,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from ...core.registry import register_into
-
-
-class _BasicBlockB(nn.Module):
-    """CIFAR basic block with the option-B (1x1 conv + BN) projection shortcut."""
-
-    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(out_channels)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(out_channels)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
-                                          nn.BatchNorm2d(out_channels))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
-        return torch.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
-
-
-def _stage(in_channels: int, out_channels: int, stride: int, num_blocks: int) -> nn.Sequential:
-    return nn.Sequential(*[_BasicBlockB(in_channels if i == 0 else out_channels, out_channels, stride if i == 0 else 1)
-                           for i in range(num_blocks)])
+from .resnet_cifar import cifar_stage
 
 
 def _shallow_branch(in_channels: int, depth: int) -> nn.Sequential:
@@ -84,9 +62,9 @@ class SHIKEResNet32(BaseModule):
         self.depths = tuple(depths[k % len(depths)] for k in range(num_experts))
         self.stem = nn.Sequential(nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16),
                                   nn.ReLU(inplace=True))
-        self.layer1 = _stage(16, 16, 1, num_blocks)
-        self.layer2 = _stage(16, 32, 2, num_blocks)
-        self.layer3 = nn.ModuleList(_stage(32, 64, 2, num_blocks) for _ in range(num_experts))
+        self.layer1 = cifar_stage(16, 16, 1, num_blocks, 'B')
+        self.layer2 = cifar_stage(16, 32, 2, num_blocks, 'B')
+        self.layer3 = nn.ModuleList(cifar_stage(32, 64, 2, num_blocks, 'B') for _ in range(num_experts))
         self.shallow = nn.ModuleList(_shallow_branch(16 if d == 2 else 32, d) for d in self.depths)
         self.expert_channels = 64
         self.feat_dim = num_experts * 64
