@@ -8,7 +8,7 @@ import os
 
 from mmengine.evaluator import DumpResults
 
-from ltmm.engine import add_common_args, build_runner, load_config
+from ltmm.engine import add_common_args, build_runner, end_distributed, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,6 +33,7 @@ def main() -> None:
             raise ValueError(f'--out must end with .pkl or .pickle, got {args.out!r}')
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     runner.test()
+    end_distributed()
 
 
 if __name__ == '__main__':

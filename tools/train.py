@@ -5,7 +5,7 @@
 """
 import argparse
 
-from ltmm.engine import add_common_args, build_runner, load_config
+from ltmm.engine import add_common_args, build_runner, end_distributed, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,6 +33,7 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     build_runner(cfg).train()
+    end_distributed()
 
 
 if __name__ == '__main__':

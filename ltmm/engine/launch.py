@@ -59,6 +59,17 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 
+def end_distributed() -> None:
+    """End a distributed run's process group once every rank is done (a barrier, then ``destroy_process_group``);
+    nothing outside one. Without it a rank that finishes while another still works (saving the best checkpoint)
+    exits with gloo's threads alive and can abort ("terminate called without an active exception")."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def model_config(cfg: Config, head: Optional[dict] = None) -> dict:
     """``cfg.model`` with the top-level data preprocessor (as the Runner does) and ``head`` merged into its head."""
     model = copy.deepcopy(cfg.model)

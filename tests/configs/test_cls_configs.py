@@ -264,14 +264,14 @@ def test_resnet32_cifar_backbone():
     10-class linear layer, 16/32/64 channels, option-A shortcuts (subsampled identity, zero-padded channels)."""
     from mmpretrain.registry import MODELS
 
-    from ltmm.cls.backbones.resnet_cifar import ResNet32CIFAR, _BasicBlockA
+    from ltmm.cls.backbones.resnet_cifar import CIFARBasicBlock, ResNet32CIFAR
 
     net = MODELS.build(dict(type='ResNet32CIFAR', out_indices=(0, 1, 2)))
     assert sum(p.numel() for p in net.parameters()) + 64 * 10 + 10 == 464154
     outs = net(torch.randn(2, 3, 32, 32))
     assert [tuple(o.shape) for o in outs] == [(2, 16, 32, 32), (2, 32, 16, 16), (2, 64, 8, 8)]
 
-    block = _BasicBlockA(16, 32, stride=2).eval()
+    block = CIFARBasicBlock(16, 32, stride=2).eval()
     torch.nn.init.zeros_(block.conv2.weight)  # the residual branch adds 0 after BN (bias 0): out = relu(shortcut)
     x = torch.randn(2, 16, 8, 8)
     out = block(x)
