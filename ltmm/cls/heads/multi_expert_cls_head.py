@@ -233,9 +233,14 @@ class MultiExpertClsHead(ClsHead):
         """Logits of every expert, shape (N, K, C)."""
         return self._expert_logits(self.expert_features(feats))
 
+    @property
+    def active_classifiers(self) -> nn.ModuleList:
+        """The classifiers the expert logits come from (``classifiers``; SHIKE's head switches sets by stage)."""
+        return self.classifiers
+
     def _expert_logits(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stack([cosine_logits(x[:, k], fc.weight, self.scale) for k, fc in enumerate(self.classifiers)],
-                           dim=1)
+        return torch.stack([cosine_logits(x[:, k], fc.weight, self.scale)
+                            for k, fc in enumerate(self.active_classifiers)], dim=1)
 
     def route(self, feats: Tuple[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
         """The prediction logits (N, C) and the number of experts each sample uses (N,): the mean over all experts

@@ -12,7 +12,7 @@ from mmpretrain.structures import DataSample
 
 from ...core.registry import register_into
 from ..losses.base import fill_loss_num_classes
-from .cosine_cls_head import cosine_logits, init_unit_rows_
+from .cosine_cls_head import init_unit_rows_
 from .multi_expert_cls_head import MultiExpertClsHead
 
 
@@ -71,10 +71,10 @@ class SHIKEClsHead(MultiExpertClsHead):
         """Select the classifiers of the stage ``epoch`` (0-indexed) belongs to (``LossEpochHook``)."""
         self.retraining.fill_(epoch >= self.retrain_epoch)
 
-    def _expert_logits(self, x: torch.Tensor) -> torch.Tensor:
-        classifiers = self.rt_classifiers if bool(self.retraining) else self.classifiers
-        return torch.stack([cosine_logits(x[:, k], fc.weight, self.scale) for k, fc in enumerate(classifiers)],
-                           dim=1)
+    @property
+    def active_classifiers(self) -> nn.ModuleList:
+        """``rt_classifiers`` in stage 2, ``classifiers`` before."""
+        return self.rt_classifiers if bool(self.retraining) else self.classifiers
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """Stage 1: ``loss`` on the (N, K, C) expert logits; stage 2: ``sum_k retrain_loss(z_k, y)``."""
