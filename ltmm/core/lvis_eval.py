@@ -25,6 +25,7 @@ The ``area`` of a detection is ``w * h`` of its ``bbox`` when the (first) result
 as in lvis-api: mmdet's segm results carry boxes), otherwise the mask area.
 """
 import json
+import mmap
 import os
 import re
 from array import array
@@ -125,6 +126,7 @@ def run_lvis_eval(gt: GtLike, results: ResultsLike, iou_type: str = 'bbox',
     del columns  # the masks of the detections that are not evaluated go now
     log(f'{iou_type} results: {len(d.key)} detections evaluated')
     tp, fp = _match(g, d, iou_type)
+    d.segms = None  # the masks are not needed any more
     log(f'{iou_type} matching done')
     precision, recall = _accumulate(g, d, tp, fp)
     summary = _summarize(precision, recall, g.frequency, max_dets)
@@ -200,41 +202,32 @@ class MaskColumn(Sequence):
     def __iter__(self) -> Iterator[Any]:
         return (self[i] for i in range(len(self)))
 
-    def take(self, rows: np.ndarray) -> 'MaskColumn':
-        """A new column of items ``rows`` (in that order), as compact as this one."""
-        rows = np.asarray(rows, np.int64)
-        ends = np.frombuffer(self._ends, np.int64) if len(self._ends) else np.zeros(0, np.int64)
-        starts = np.r_[0, ends[:-1]].astype(np.int64)
-        lens = ends[rows] - starts[rows]  # 0 for the other items
-        new_ends = np.cumsum(lens)
-        buffer = bytearray(int(new_ends[-1]) if len(rows) else 0)
-        counts, source = np.frombuffer(buffer, np.uint8), np.frombuffer(self._counts, np.uint8)
-        for first in range(0, len(rows), 1 << 14):  # bounded index arrays
-            block = slice(first, first + (1 << 14))
-            new_start = new_ends[block] - lens[block]
-            index = np.repeat(starts[rows[block]] - new_start, lens[block])
-            index += np.arange(new_start[0], new_ends[block][-1]) if len(index) else 0
-            counts[new_start[0]:new_ends[block][-1]] = source[index]
-        del counts, source  # the bytearrays are released (no view left)
-        out = MaskColumn.from_buffer(buffer, new_ends,
-                                     np.frombuffer(self._size, np.int64).reshape(-1, 2)[rows] if len(rows)
-                                     else np.zeros((0, 2), np.int64))
-        if self._other:
-            for j in np.flatnonzero(np.isin(rows, np.fromiter(self._other, np.int64, len(self._other)))).tolist():
-                out._other[j] = self._other[int(rows[j])]
-        return out
-
     def rle_dicts(self, rows: np.ndarray) -> Tuple[List[Any], List[int]]:
         """Items ``rows`` as pycocotools takes them, and the positions of the other items in that list: a
-        compressed RLE as ``{'size', 'counts'}`` (counts as bytes), anything else as it is."""
+        compressed RLE as ``{'size', 'counts'}`` (counts as bytes; the masks of one size share one ``size`` list,
+        which pycocotools only reads), anything else as it is."""
         rows = np.asarray(rows, np.int64)
-        ends = np.frombuffer(self._ends, np.int64) if len(self._ends) else np.zeros(0, np.int64)
-        size = np.frombuffer(self._size, np.int64).reshape(-1, 2) if len(self._size) else np.zeros((0, 2), np.int64)
-        starts, ends = np.r_[0, ends[:-1]][rows], ends[rows]
-        low = int(starts.min()) if len(rows) else 0
-        counts = bytes(memoryview(self._counts)[low:int(ends.max()) if len(rows) else 0])  # rows are near each other
-        out = [{'size': [h, w], 'counts': counts[s:e]}
-               for (h, w), s, e in zip(size[rows].tolist(), (starts - low).tolist(), (ends - low).tolist())]
+        if not len(rows):
+            return [], []
+        ends = np.frombuffer(self._ends, np.int64)
+        starts = np.where(rows > 0, ends[rows - 1], 0)
+        lens = ends[rows] - starts  # 0 for the other items
+        low, high = int(starts.min()), int(ends[rows].max())
+        if high - low <= 4 * int(lens.sum()) + SPAN_SLACK:  # rows near each other (file order): copy their span
+            counts = bytes(memoryview(self._counts)[low:high])
+            starts -= low
+        else:  # scattered rows: gather their bytes only
+            new_starts = np.cumsum(lens) - lens
+            index = np.repeat(starts - new_starts, lens) + np.arange(int(lens.sum()))
+            counts = np.frombuffer(self._counts, np.uint8)[index].tobytes()
+            starts = new_starts
+        ends = starts + lens
+        size = np.frombuffer(self._size, np.int64).reshape(-1, 2)[rows]
+        shapes, which = np.unique(size[:, 0] << 32 | size[:, 1], return_inverse=True)
+        shape_lists = [[h, w] for h, w in zip((shapes >> 32).tolist(), (shapes & 0xFFFFFFFF).tolist())]
+        out = [{'size': s, 'counts': c} for s, c in zip(map(shape_lists.__getitem__, which.tolist()),
+                                                         map(counts.__getitem__, map(slice, starts.tolist(),
+                                                                                     ends.tolist())))]
         others = []
         if self._other:
             others = np.flatnonzero(np.isin(rows, np.fromiter(self._other, np.int64, len(self._other)))).tolist()
@@ -302,6 +295,7 @@ _BETWEEN_RESULTS = re.compile(r'\}\s*,\s*\{')
 CHUNK_CHARS = 1 << 24
 FAST_CHUNK_BYTES = 1 << 22
 PAIR_BLOCK = 1024  # (image, category) pairs whose masks are made at once (segm)
+SPAN_SLACK = 64 << 20  # MaskColumn.rle_dicts copies the bytes between its rows' first and last mask up to this much
 
 
 class _NotChunkable(Exception):
@@ -609,17 +603,13 @@ class _Detections:
         self.img_idx, self.cat_idx = img_idx[order], cat_idx[order]
         self.boxes = boxes[order]
         self.not_exhaustive = np.isin(self.key, gt.not_exhaustive_keys)
-        # the masks of the evaluated detections only (the cap and the federated filter drop many): less memory
-        if isinstance(segms, MaskColumn):
-            self.segms = segms.take(self.index)
-        else:
-            self.segms = [segms[i] for i in self.index] if segms is not None else None
+        self.segms = segms  # all of them: copying out the evaluated ones costs more time than it saves memory
 
     def rles(self, rows: np.ndarray) -> List[dict]:
         images = self.img_ids[self.img_idx[rows]]
         if not isinstance(self.segms, MaskColumn):
-            return [_to_rle(self.segms[r], *self.image_size[int(img)]) for r, img in zip(rows, images)]
-        out, others = self.segms.rle_dicts(rows)
+            return [_to_rle(self.segms[r], *self.image_size[int(img)]) for r, img in zip(self.index[rows], images)]
+        out, others = self.segms.rle_dicts(self.index[rows])
         for j in others:
             out[j] = _to_rle(out[j], *self.image_size[int(images[j])])
         return out
@@ -741,18 +731,59 @@ def _pair_ious(g: _GroundTruth, d: _Detections, iou_type: str, det: np.ndarray, 
     if iou_type == 'bbox':
         gt = np.repeat(pg_start[np.repeat(np.arange(len(pd_len)), pd_len)], det_g) + _ranks(det_g)
         return _box_iou(d.boxes[np.repeat(det, det_g)], g.boxes[gt])
-    out = []
     d_end, g_end = np.cumsum(pd_len), np.cumsum(pg_len)
-    for first in range(0, len(pd_len), PAIR_BLOCK):  # the masks of a block of pairs at a time: bounded memory
+    out_end = np.cumsum(pd_len * pg_len)  # where each pair's IoUs end in the output
+
+    def fill(first: int, out: np.ndarray) -> None:
+        """The IoUs of the block of pairs from ``first`` (their masks made at once: bounded memory)."""
         block = slice(first, first + PAIR_BLOCK)
         d0, g0 = d_end[block][0] - pd_len[block][0], g_end[block][0] - pg_len[block][0]
         dt_rles = d.rles(det[d0:d_end[block][-1]])  # the pairs' detections one pair after the other
         gt_rles = g.rles(np.repeat(pg_start[block], pg_len[block]) + _ranks(pg_len[block]))
-        for de, dl, ge, gl in zip((d_end[block] - d0).tolist(), pd_len[block].tolist(), (g_end[block] - g0).tolist(),
-                                  pg_len[block].tolist()):
+        for de, dl, ge, gl, oe in zip((d_end[block] - d0).tolist(), pd_len[block].tolist(),
+                                      (g_end[block] - g0).tolist(), pg_len[block].tolist(), out_end[block].tolist()):
             iou = mask_utils.iou(dt_rles[de - dl:de], gt_rles[ge - gl:ge], [0] * gl)
-            out.append(np.asarray(iou, dtype=np.float64).reshape(-1))
-    return np.concatenate(out)
+            out[oe - dl * gl:oe] = np.asarray(iou, dtype=np.float64).reshape(-1)
+
+    return _in_two_processes(list(range(0, len(pd_len), PAIR_BLOCK)), fill, int(out_end[-1]) if len(out_end) else 0)
+
+
+def _in_two_processes(items: List[int], fill: Callable[[int, np.ndarray], None], size: int) -> np.ndarray:
+    """A float64 array of ``size`` filled by ``fill(item, array)`` for every item, half of the items (every second
+    one) in a forked child process where there are two cores: pycocotools' mask IoU and polygon conversion hold the
+    GIL, so threads would not run them at once. The child writes into shared memory and leaves with ``os._exit``
+    (nothing of the parent's runs at its exit); if it cannot be forked or fails, the parent fills its items too."""
+    if EVAL_THREADS < 2 or len(items) < 2 or not hasattr(os, 'fork'):
+        out = np.empty(size)
+        for item in items:
+            fill(item, out)
+        return out
+    shared = mmap.mmap(-1, max(size, 1) * 8)  # anonymous, MAP_SHARED: the child's writes reach the parent
+    out = np.frombuffer(shared, np.float64, size)
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1
+    if pid == 0:  # the child
+        code = 1
+        try:
+            for item in items[1::2]:
+                fill(item, out)
+            code = 0
+        finally:
+            os._exit(code)
+    try:
+        for item in items[0::2]:
+            fill(item, out)
+    finally:
+        failed = pid < 0 or os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0
+    if failed:
+        for item in items[1::2]:
+            fill(item, out)
+    result = out.copy()
+    del out
+    shared.close()
+    return result
 
 
 def _match_bucket(pairs: np.ndarray, pd_len: np.ndarray, pg_len: np.ndarray, det_pair: np.ndarray,

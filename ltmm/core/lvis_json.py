@@ -102,8 +102,8 @@ def _without_counts_text(unit: bytes, counts_pair: Optional[int]) -> bytes:
 
 def _runs(text: bytes) -> Tuple[np.ndarray, np.ndarray]:
     """Start and end offsets of the maximal runs of number characters (``text`` starts and ends with another)."""
-    flags = np.frombuffer(text.translate(_NUMBER_MASK), np.int8)
-    edges = np.flatnonzero(np.diff(flags)) + 1
+    flags = np.frombuffer(text.translate(_NUMBER_MASK), bool)
+    edges = np.flatnonzero(flags[1:] != flags[:-1]) + 1
     return edges[0::2], edges[1::2]
 
 

@@ -91,6 +91,38 @@ def test_identical_to_lvis_api(name, tmp_path):
             assert out.summary['AP'] > 0.05  # the workload has real matches
 
 
+def test_mask_ious_in_two_processes_and_scattered_masks(monkeypatch, tmp_path):
+    """The mask IoUs of many pair blocks, every second block in a forked child; masks gathered from far apart in the
+    result column (as from a file not ordered by image): still lvis-api's numbers."""
+    from ltmm.core import lvis_eval
+
+    monkeypatch.setattr(lvis_eval, 'EVAL_THREADS', 2)
+    monkeypatch.setattr(lvis_eval, 'PAIR_BLOCK', 3)
+    monkeypatch.setattr(lvis_eval, 'SPAN_SLACK', 0)
+    gt, _, segm_dets = bench.make_lvis_workload(**WORKLOADS['plain'])
+    segm_dets = segm_dets[::-1]  # images in the reverse order of the ground truth's
+    forks = []
+    fork = lvis_eval.os.fork
+    monkeypatch.setattr(lvis_eval.os, 'fork', lambda: forks.append(1) or fork())
+    assert_identical(gt, segm_dets, 'segm', tmp_path)
+    assert forks
+
+
+def test_a_failing_child_process_leaves_its_blocks_to_the_parent(monkeypatch):
+    from ltmm.core import lvis_eval
+
+    monkeypatch.setattr(lvis_eval, 'EVAL_THREADS', 2)
+    parent = lvis_eval.os.getpid()
+
+    def fill(item, out):
+        if lvis_eval.os.getpid() != parent:
+            raise RuntimeError('the child fails')
+        out[item:item + 2] = item
+
+    out = lvis_eval._in_two_processes([0, 2, 4, 6], fill, 8)
+    np.testing.assert_array_equal(out, [0, 0, 2, 2, 4, 4, 6, 6])
+
+
 def test_segm_results_without_boxes_use_mask_area(tmp_path):
     """Results from tools other than mmdet often carry only masks. More than 255 of them: pycocotools' batch
     ``area()`` fails from 256 masks on under numpy 2 (a uint8 array of their count), lvis-api takes them one by one."""
