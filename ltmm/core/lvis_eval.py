@@ -403,7 +403,14 @@ def _check_masks(segms: Optional[Sequence], boxes: Optional[np.ndarray], num_res
 
 
 def _lookup(sorted_ids: np.ndarray, ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Index of each of ``ids`` in ``sorted_ids`` and whether it is there."""
+    """Index of each of ``ids`` in ``sorted_ids`` (sorted, unique) and whether it is there: through a table indexed
+    by id where the ids are small enough (LVIS's are), else a binary search."""
+    if len(sorted_ids) and sorted_ids[0] >= 0 and sorted_ids[-1] < max(4 * len(ids), 1 << 20):
+        table = np.full(int(sorted_ids[-1]) + 2, -1, np.int64)  # the last cell: any id out of range
+        table[sorted_ids] = np.arange(len(sorted_ids))
+        idx = table[np.clip(ids, -1, len(table) - 1)]
+        found = idx >= 0
+        return np.maximum(idx, 0, out=idx), found
     idx = np.minimum(np.searchsorted(sorted_ids, ids), max(len(sorted_ids) - 1, 0))
     found = sorted_ids[idx] == ids if len(sorted_ids) else np.zeros(len(ids), bool)
     return idx, found
@@ -597,7 +604,8 @@ class _Detections:
         key = img_idx * gt.num_cats + cat_idx
         known = np.isin(key, gt.positive_keys) | np.isin(key, gt.negative_keys)  # federated filter
         keep = np.flatnonzero(known & (area > 0) & (area < np.inf))
-        order = keep[np.lexsort((-score[keep], key[keep]))]  # stable: ties keep file order
+        # by image, category, decreasing score (stable: ties keep file order); 16-bit keys sort by radix
+        order = keep[np.lexsort((-score[keep], _small_ints(cat_idx[keep]), _small_ints(img_idx[keep])))]
         self.index = index[order]  # into results
         self.key, self.score, self.area = key[order], score[order], area[order]
         self.img_idx, self.cat_idx = img_idx[order], cat_idx[order]
@@ -730,7 +738,16 @@ def _pair_ious(g: _GroundTruth, d: _Detections, iou_type: str, det: np.ndarray, 
     """IoU of each paired detection with each ground truth of its pair, flat, detection-major."""
     if iou_type == 'bbox':
         gt = np.repeat(pg_start[np.repeat(np.arange(len(pd_len)), pd_len)], det_g) + _ranks(det_g)
-        return _box_iou(d.boxes[np.repeat(det, det_g)], g.boxes[gt])
+        dt = np.repeat(det, det_g)
+        out = np.empty(len(gt))
+
+        def box_ious(part: slice) -> None:  # numpy releases the GIL: the halves in two threads
+            out[part] = _box_iou(d.boxes[dt[part]], g.boxes[gt[part]])
+
+        half = (len(gt) + 1) // 2
+        with ThreadPoolExecutor(EVAL_THREADS) as pool:
+            list(pool.map(box_ious, (slice(0, half), slice(half, None))))
+        return out
     d_end, g_end = np.cumsum(pd_len), np.cumsum(pg_len)
     out_end = np.cumsum(pd_len * pg_len)  # where each pair's IoUs end in the output
 
@@ -834,13 +851,12 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
     recall = -np.ones((num_thrs, num_cats, num_areas))
     # per category: all images' detections by decreasing score, ties in image order then file order (d is sorted
     # by image, category, decreasing score, file order, and lexsort is stable)
-    order = np.lexsort((-d.score, d.cat_idx))
+    order = np.lexsort((-d.score, _small_ints(d.cat_idx)))
     cats, start, length = _segments(d.cat_idx[order])
     det_len = np.zeros(num_cats, np.int64)
     det_len[cats] = length
     num_dets = len(order)
     eps = np.spacing(1)
-    tp_order, fp_order = (np.ascontiguousarray(x[order].transpose(1, 2, 0)) for x in (tp, fp))  # (A, T, N)
     seg = np.repeat(np.arange(len(cats)), length)  # category segment of each detection
 
     def area_range(a: int) -> None:
@@ -853,8 +869,9 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         if not keep.any():
             return
         # cumulative TP / FP counts within each category (exact integers, as float64 like lvis-api's)
-        tp_sum = _segment_cumsum(tp_order[a], start, length)  # (T, N)
-        pr = _segment_cumsum(fp_order[a], start, length)  # fp_sum, then in place: tp / (fp + tp + eps)
+        tp_a = np.ascontiguousarray(tp[order, a].T)  # (T, N)
+        tp_sum = _segment_cumsum(tp_a, start, length)
+        pr = _segment_cumsum(np.ascontiguousarray(fp[order, a].T), start, length)  # fp_sum, then tp / (fp + tp + eps)
         pr += tp_sum
         pr += eps
         np.divide(tp_sum, pr, out=pr)
@@ -868,7 +885,7 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         k = np.where((k >= 0) & (k / ng >= REC_THRS[:, None]), k, np.iinfo(np.int64).max).min(0)  # (R, K')
         # the first count >= k: the first detection for k = 0, else the k-th true positive of the category at that
         # threshold when it has k of them, else none (past the category's end)
-        tp_t, tp_det = np.nonzero(tp_order[a])  # by threshold, then detection
+        tp_t, tp_det = np.nonzero(tp_a)  # by threshold, then detection
         cell = tp_t * len(cats) + seg[tp_det]
         count = np.bincount(cell, minlength=num_thrs * len(cats))
         first = np.cumsum(count) - count
@@ -893,6 +910,11 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
     with ThreadPoolExecutor(EVAL_THREADS) as pool:
         list(pool.map(area_range, range(num_areas)))
     return precision, recall
+
+
+def _small_ints(x: np.ndarray) -> np.ndarray:
+    """Non-negative indices as int16 where they fit (numpy's stable sorts of 16-bit integers are radix sorts)."""
+    return x.astype(np.int16) if len(x) and x.max() < 1 << 15 else x
 
 
 def _segment_cumsum(flags: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:

@@ -123,6 +123,18 @@ def test_a_failing_child_process_leaves_its_blocks_to_the_parent(monkeypatch):
     np.testing.assert_array_equal(out, [0, 0, 2, 2, 4, 4, 6, 6])
 
 
+@pytest.mark.parametrize('sorted_ids', [[3, 5, 9], [3, 5, 10 ** 12]])  # a table by id; a binary search
+def test_lookup_finds_ids_and_flags_the_others(sorted_ids):
+    from ltmm.core.lvis_eval import _lookup
+
+    sorted_ids = np.array(sorted_ids, np.int64)
+    ids = np.array([5, 3, -1, 4, sorted_ids[-1], sorted_ids[-1] + 1, 0, 2 ** 40], np.int64)
+    idx, found = _lookup(sorted_ids, ids)
+    np.testing.assert_array_equal(found, [True, True, False, False, True, False, False, False])
+    np.testing.assert_array_equal(idx[found], [1, 0, 2])
+    assert ((idx >= 0) & (idx < len(sorted_ids))).all()
+
+
 def test_segm_results_without_boxes_use_mask_area(tmp_path):
     """Results from tools other than mmdet often carry only masks. More than 255 of them: pycocotools' batch
     ``area()`` fails from 256 masks on under numpy 2 (a uint8 array of their count), lvis-api takes them one by one."""
