@@ -853,14 +853,17 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
     # by image, category, decreasing score, file order, and lexsort is stable)
     order = np.lexsort((-d.score, _small_ints(d.cat_idx)))
     cats, start, length = _segments(d.cat_idx[order])
-    det_len = np.zeros(num_cats, np.int64)
-    det_len[cats] = length
-    num_dets = len(order)
     eps = np.spacing(1)
     seg = np.repeat(np.arange(len(cats)), length)  # category segment of each detection
 
     def area_range(a: int) -> None:
-        """Fill ``precision[..., a]`` and ``recall[..., a]`` (the area ranges are independent: run in threads)."""
+        """Fill ``precision[..., a]`` and ``recall[..., a]`` (the area ranges are independent: run in threads).
+
+        lvis-api's precision ``tp / (fp + tp + eps)`` falls or stays at every false positive or ignored detection
+        and rises only at a true positive, so its running max from the right (what lvis-api reads at the recall
+        points, each read at a true positive or at the category's first detection) is a max over the true
+        positives alone: only they are looked at, with their cumulative TP and FP counts (exact integers, the same
+        float64 operations as lvis-api's)."""
         num_gt = np.bincount(g.cat_idx, ~g.area_ignore[:, a], num_cats).astype(np.int64)  # (K,)
         evaluated = num_gt > 0
         recall[:, evaluated, a] = 0.0
@@ -868,40 +871,38 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         keep = evaluated[cats]  # categories with detections and ground truth
         if not keep.any():
             return
-        # cumulative TP / FP counts within each category (exact integers, as float64 like lvis-api's)
-        tp_a = np.ascontiguousarray(tp[order, a].T)  # (T, N)
-        tp_sum = _segment_cumsum(tp_a, start, length)
-        pr = _segment_cumsum(np.ascontiguousarray(fp[order, a].T), start, length)  # fp_sum, then tp / (fp + tp + eps)
-        pr += tp_sum
-        pr += eps
-        np.divide(tp_sum, pr, out=pr)
-        ks, ss, ns = cats[keep], start[keep], length[keep]
-        ng = num_gt[ks]
-        recall[:, ks, a] = tp_sum[:, ss + ns - 1] / ng
-        del tp_sum
-        # recall points: rc = tp / num_gt is reached at the first count >= k, the least integer with
-        # fl(k / num_gt) >= point (so searching integer counts gives numpy's searchsorted on rc exactly)
-        k = np.ceil(REC_THRS[:, None] * ng).astype(np.int64) + np.array([-1, 0, 1])[:, None, None]  # (3, R, K')
-        k = np.where((k >= 0) & (k / ng >= REC_THRS[:, None]), k, np.iinfo(np.int64).max).min(0)  # (R, K')
-        # the first count >= k: the first detection for k = 0, else the k-th true positive of the category at that
-        # threshold when it has k of them, else none (past the category's end)
-        tp_t, tp_det = np.nonzero(tp_a)  # by threshold, then detection
+        tp_t, tp_det = np.nonzero(tp[order, a].T)  # the true positives, by threshold then detection
+        fp_sum = np.cumsum(fp[order, a].T, axis=1, dtype=np.int64)  # (T, N), within a category below
+        # true positive j (1-based) of each (threshold, category) cell, the FPs of the category before it
         cell = tp_t * len(cats) + seg[tp_det]
         count = np.bincount(cell, minlength=num_thrs * len(cats))
         first = np.cumsum(count) - count
-        cell = (np.arange(num_thrs)[:, None] * len(cats) + np.flatnonzero(keep))[:, None, :]  # (T, 1, K')
-        has = (k >= 1) & (k <= count[cell])  # (T, R, K')
-        kth = tp_det[np.where(has, first[cell] + k - 1, 0)] if len(tp_det) else np.zeros(has.shape, np.int64)
-        local = np.where(k == 0, 0, np.where(has, kth - ss, ns))
-        inside = local < ns
-        # lvis-api makes precision non-increasing (the max to its right) and reads it at the recall points: the
-        # value at point r is the max of pr over [position r, segment end). The points split each segment into
-        # blocks; their maxima (reduceat, exact) and a suffix max over the blocks give it, with no per-category loop
-        bounds = ss + np.minimum(local, ns)  # (T, R, K'), non-decreasing in R; block r: [bounds r, bounds r + 1)
-        ends = np.broadcast_to(ss + ns, (num_thrs, 1, len(ks)))
-        edges = np.concatenate([bounds, ends], 1) + (np.arange(num_thrs) * num_dets)[:, None, None]
-        edges = edges.transpose(0, 2, 1)  # (T, K', R + 1): flat indices into pr, each block ends where the next starts
-        block = np.maximum.reduceat(np.append(pr.ravel(), 0.0), edges.ravel())
+        tp_sum = (np.arange(len(tp_det)) - first[cell] + 1).astype(np.float64)
+        cat_start = start[seg[tp_det]]
+        fps = fp_sum[tp_t, tp_det] - np.where(cat_start > 0, fp_sum[tp_t, np.maximum(cat_start - 1, 0)], 0)
+        del fp_sum
+        pr = fps.astype(np.float64)
+        pr += tp_sum
+        pr += eps
+        np.divide(tp_sum, pr, out=pr)
+        ks, ng = cats[keep], num_gt[cats[keep]]
+        cell = np.arange(num_thrs)[:, None] * len(cats) + np.flatnonzero(keep)  # (T, K')
+        m = count[cell]  # true positives of each cell
+        recall[:, ks, a] = m / ng
+        # recall points: rc = tp / num_gt is reached at the first count >= k, the least integer with
+        # fl(k / num_gt) >= point (so searching integer counts gives numpy's searchsorted on rc exactly); it is read
+        # at the k-th true positive (k = 0: the category's first detection, whose running max is that of all its
+        # true positives), none past the last one (precision 0)
+        k = np.ceil(REC_THRS[:, None] * ng).astype(np.int64) + np.array([-1, 0, 1])[:, None, None]  # (3, R, K')
+        k = np.where((k >= 0) & (k / ng >= REC_THRS[:, None]), k, np.iinfo(np.int64).max).min(0)  # (R, K')
+        m = m[:, None, :]  # (T, 1, K')
+        inside = (k <= m) & (m > 0)  # (T, R, K')
+        local = np.where(inside, np.maximum(k, 1) - 1, m)  # index of the read among the cell's true positives
+        # the value read at r is the max of pr over [read r, cell end): the reads split each cell into blocks; their
+        # maxima (reduceat, exact) and a suffix max over the blocks give it, with no per-category loop
+        base = first[cell][:, None, :]
+        edges = np.concatenate([base + local, base + m], 1).transpose(0, 2, 1)  # (T, K', R + 1)
+        block = np.maximum.reduceat(np.append(pr, 0.0), edges.ravel())
         block = block.reshape(edges.shape)[:, :, :-1]
         block[edges[:, :, 1:] == edges[:, :, :-1]] = 0.0  # empty blocks (precision is >= 0)
         suffix = np.maximum.accumulate(block[:, :, ::-1], axis=2)[:, :, ::-1]  # (T, K', R)
@@ -915,19 +916,6 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
 def _small_ints(x: np.ndarray) -> np.ndarray:
     """Non-negative indices as int16 where they fit (numpy's stable sorts of 16-bit integers are radix sorts)."""
     return x.astype(np.int16) if len(x) and x.max() < 1 << 15 else x
-
-
-def _segment_cumsum(flags: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Cumulative sum along axis 1 restarting at each segment (``start``: contiguous segments from 0 covering the
-    axis), in float64 (exact: integer counts below 2^53): one cumsum, each segment then lowered by the running total
-    before it, one row at a time (a (N,) temporary, not (T, N))."""
-    total = np.cumsum(flags, axis=1, dtype=np.float64)
-    if len(start) > 1:
-        before = np.zeros((len(total), len(start)))
-        before[:, 1:] = total[:, start[1:] - 1]
-        for row, offset in zip(total, before):
-            row -= np.repeat(offset, length)
-    return total
 
 
 def _summarize(precision: np.ndarray, recall: np.ndarray, frequency: List[str], max_dets: int) -> Dict[str, float]:
