@@ -53,6 +53,27 @@ def test_matches_naive_value_and_gradient():
     assert torch.allclose(g_ours, g_ref, atol=1e-6)
 
 
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize('stage', [1, 2])
+def test_low_precision_logits_with_a_loss_scale(dtype, stage):
+    """Under AMP the head's logits are fp16 / bf16: both stages' losses (DKT, and the balanced softmax of stage 2)
+    compute in float32, and the scaled gradient equals the float32 path's, rounded to the logits' dtype."""
+    torch.manual_seed(0)
+    counts = dict(num_images=12, image_count=[6, 3, 2, 1], instance_count=[6, 3, 2, 1])
+    loss = MODELS.build(dict(type='SHIKELoss' if stage == 1 else 'BalancedSoftmaxLoss', class_stats=counts))
+    logits = (torch.randn(6, 3, 4) * 8 if stage == 1 else torch.randn(6, 4) * 8).to(dtype)
+    label = torch.tensor([0, 3, 3, 2, 1, 2])
+    ref_in = logits.float().requires_grad_()
+    ref = loss(ref_in, label)
+    (ref_grad,) = torch.autograd.grad(ref * 1024, ref_in)
+    low_in = logits.clone().requires_grad_()
+    out = loss(low_in, label)
+    (grad,) = torch.autograd.grad(out * 1024, low_in)
+    assert out.dtype == torch.float32 and grad.dtype == dtype
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(grad.float(), ref_grad, rtol=2 ** -10 if dtype == torch.float16 else 2 ** -7, atol=1e-3)
+
+
 def test_hns_hand_case():
     # one expert, 3 classes, label 0: no mutual term; teacher t = (0, Zbar_h, Zmax_other) with h = argmax non-target
     z = torch.tensor([[[1.0, 2.0, 0.5]]])
