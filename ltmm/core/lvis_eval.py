@@ -872,7 +872,7 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         if not keep.any():
             return
         tp_t, tp_det = np.nonzero(tp[order, a].T)  # the true positives, by threshold then detection
-        fp_sum = np.cumsum(fp[order, a].T, axis=1, dtype=np.int64)  # (T, N), within a category below
+        fp_sum = np.cumsum(fp[order, a].T, axis=1, dtype=np.int32 if len(order) < 1 << 31 else np.int64)  # (T, N)
         # true positive j (1-based) of each (threshold, category) cell, the FPs of the category before it
         cell = tp_t * len(cats) + seg[tp_det]
         count = np.bincount(cell, minlength=num_thrs * len(cats))
