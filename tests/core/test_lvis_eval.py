@@ -437,6 +437,19 @@ def test_benchmark_writes_large_workloads_in_blocks(tmp_path):
     assert json.loads((tmp_path / 'bbox.json').read_text()) == dets_one
 
 
+def test_benchmark_table_of_medians_with_every_ratio():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(REPO / 'tools/benchmarks/lvis_eval_speed.py'), '--num-images', '8',
+                          '--iou-types', 'bbox', '--evaluators', 'lvis-api', 'ltmm', 'ltmm-arrays', '--repeat', '2'],
+                         capture_output=True, text=True, check=True, cwd=REPO).stdout
+    assert 'the median of 2 runs' in out
+    header, _, row = [line for line in out.splitlines() if line.startswith('|')]
+    assert header.endswith('| ltmm vs lvis-api | ltmm-arrays vs lvis-api |')
+    assert row.startswith('| bbox | 8 |') and row.count('diff 0.0e+00') == 2
+
+
 def test_per_image_cap_ranks_only_the_images_over_it():
     """The 300 cap (lvis-api's limit_dets_per_image: the best-scored results of each image, ties in file order) is
     the same rows as ranking every image, for grouped and shuffled image ids, ties, NaN scores and caps down to 0."""

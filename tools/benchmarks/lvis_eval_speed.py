@@ -3,6 +3,7 @@ side on a synthetic LVIS-v1-scale workload, over several sizes.
 
     python tools/benchmarks/lvis_eval_speed.py                                   # N = 500, 1000, 2000; bbox and segm
     python tools/benchmarks/lvis_eval_speed.py --num-images 200 --iou-types bbox --evaluators lvis-api ltmm
+    python tools/benchmarks/lvis_eval_speed.py --num-images 2000 --repeat 3                 # medians of 3 runs
 
 The workload has the 1,203 LVIS v1 categories with the real rare / common / frequent split (337 / 461 / 405,
 ``image_count`` in 1-10 / 11-100 / 101-1977), and per image ~12 ground-truth objects of a few categories (polygons),
@@ -265,6 +266,8 @@ def main() -> None:
     parser.add_argument('--iou-types', nargs='+', choices=['bbox', 'segm'], default=['bbox', 'segm'])
     parser.add_argument('--evaluators', nargs='+', choices=EVALUATORS, default=list(EVALUATORS))
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--repeat', type=int, default=1,
+                        help='runs of each evaluator (in rounds over all of them): the median time, the largest peak')
     parser.add_argument('--worker', nargs=5, help=argparse.SUPPRESS)  # NAME GT RESULTS IOU_TYPE OUT
     args = parser.parse_args()
     if args.worker:
@@ -287,26 +290,28 @@ def main() -> None:
             num_cats, num_objects, num_dets = write_lvis_workload(files, n, 'segm' in args.iou_types, args.seed)
             print(f'workload: {n} images, {num_cats} categories, {num_objects} objects, {num_dets} detections '
                   f'({time.perf_counter() - start:.0f} s to generate)', flush=True)
-            jobs = [(iou, name) for iou in args.iou_types for name in evaluators]
+            jobs = [(iou, name) for _ in range(args.repeat) for iou in args.iou_types for name in evaluators]
             for iou, name in tqdm(jobs, desc=f'N = {n}'):
-                res[iou, n, name] = _run_worker(name, files['gt'], files[iou], iou, tmp)
-    print('\nseconds, peak RSS MiB, largest metric difference from lvis-api; ltmm-arrays: predictions already in '
-          'memory (FastLVISMetric)\n')
-    print('| iou | N | ' + ' | '.join(evaluators) + ' | ' +
-          ' | '.join(f'ltmm vs {name}' for name in evaluators if not name.startswith('ltmm')) + ' |')
-    print('|---' * (2 + len(evaluators) + sum(not n.startswith('ltmm') for n in evaluators)) + '|')
+                res.setdefault((iou, n, name), []).append(_run_worker(name, files['gt'], files[iou], iou, tmp))
+    runs = f'the median of {args.repeat} runs' if args.repeat > 1 else 'one run'
+    print(f'\nseconds ({runs}), peak RSS MiB (the largest), largest metric difference from lvis-api; ltmm-arrays: '
+          'predictions already in memory (FastLVISMetric)\n')
+    pairs = [(ours, name) for ours in evaluators if ours.startswith('ltmm')
+             for name in evaluators if not name.startswith('ltmm')]
+    print('| iou | N | ' + ' | '.join(evaluators + [f'{ours} vs {name}' for ours, name in pairs]) + ' |')
+    print('|---' * (2 + len(evaluators) + len(pairs)) + '|')
     for iou in args.iou_types:
         for n in args.num_images:
+            seconds = {name: float(np.median([r['seconds'] for r in res[iou, n, name]])) for name in evaluators}
             ref = res.get((iou, n, 'lvis-api'))
             cells = []
             for name in evaluators:
-                r = res[iou, n, name]
-                diff = (f', diff {max(abs(ref["metrics"][k] - r["metrics"][k]) for k in ref["metrics"]):.1e}'
+                diff = (', diff {:.1e}'.format(max(abs(ref[0]['metrics'][k] - r['metrics'][k])
+                                                   for r in res[iou, n, name] for k in ref[0]['metrics']))
                         if ref is not None and name != 'lvis-api' else '')
-                cells.append(f'{r["seconds"]:.1f} s, {r["peak_mib"]:.0f} MiB{diff}')
-            ours = res.get((iou, n, 'ltmm'))
-            ratios = [f'{res[iou, n, name]["seconds"] / ours["seconds"]:.1f}x' for name in evaluators
-                      if not name.startswith('ltmm') and ours is not None]
+                peak = max(r['peak_mib'] for r in res[iou, n, name])
+                cells.append(f'{seconds[name]:.1f} s, {peak:.0f} MiB{diff}')
+            ratios = [f'{seconds[name] / seconds[ours]:.1f}x' for ours, name in pairs]
             print(f'| {iou} | {n} | ' + ' | '.join(cells + ratios) + ' |')
 
 
