@@ -769,7 +769,8 @@ def _in_two_processes(items: List[int], fill: Callable[[int, np.ndarray], None],
     """A float64 array of ``size`` filled by ``fill(item, array)`` for every item, half of the items (every second
     one) in a forked child process where there are two cores: pycocotools' mask IoU and polygon conversion hold the
     GIL, so threads would not run them at once. The child writes into shared memory and leaves with ``os._exit``
-    (nothing of the parent's runs at its exit); if it cannot be forked or fails, the parent fills its items too."""
+    (nothing of the parent's runs at its exit); if it cannot be forked, fails or cannot be waited for, the parent
+    fills its items too."""
     if EVAL_THREADS < 2 or len(items) < 2 or not hasattr(os, 'fork'):
         out = np.empty(size)
         for item in items:
@@ -793,7 +794,7 @@ def _in_two_processes(items: List[int], fill: Callable[[int, np.ndarray], None],
         for item in items[0::2]:
             fill(item, out)
     finally:
-        failed = pid < 0 or os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0
+        failed = pid < 0 or _child_failed(pid)
     if failed:
         for item in items[1::2]:
             fill(item, out)
@@ -801,6 +802,15 @@ def _in_two_processes(items: List[int], fill: Callable[[int, np.ndarray], None],
     del out
     shared.close()
     return result
+
+
+def _child_failed(pid: int) -> bool:
+    """Wait for child ``pid``; True unless it exited with status 0 (also when a SIGCHLD handler of the host program
+    reaped it first, so that its outcome is unknown)."""
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0
+    except ChildProcessError:
+        return True
 
 
 def _match_bucket(pairs: np.ndarray, pd_len: np.ndarray, pg_len: np.ndarray, det_pair: np.ndarray,

@@ -123,6 +123,22 @@ def test_a_failing_child_process_leaves_its_blocks_to_the_parent(monkeypatch):
     np.testing.assert_array_equal(out, [0, 0, 2, 2, 4, 4, 6, 6])
 
 
+def test_a_child_reaped_by_the_host_program_leaves_its_blocks_to_the_parent(monkeypatch):
+    """A program that ignores SIGCHLD has its children reaped at exit: waitpid fails, and the parent fills their
+    items itself."""
+    import signal
+
+    from ltmm.core import lvis_eval
+
+    monkeypatch.setattr(lvis_eval, 'EVAL_THREADS', 2)
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        out = lvis_eval._in_two_processes([0, 1, 2], lambda item, out: out.__setitem__(item, item + 1), 3)
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    np.testing.assert_array_equal(out, [1, 2, 3])
+
+
 @pytest.mark.parametrize('sorted_ids', [[3, 5, 9], [3, 5, 10 ** 12]])  # a table by id; a binary search
 def test_lookup_finds_ids_and_flags_the_others(sorted_ids):
     from ltmm.core.lvis_eval import _lookup
