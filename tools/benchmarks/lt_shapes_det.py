@@ -40,8 +40,8 @@ Methods (``--methods``; all by default):
 
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/lt_shapes_det``): the data, each run's work dir
 ``<sampler>/seed<S>/<method>/`` (logs, checkpoint, per-class AP json + PNG, ``metrics.json``), ``results.json``
-(every run's metrics), ``results.md`` (the table) and ``per_class_best_vs_ce.png`` (per-class box AP of the method
-with the best mean box AP against CE, both averaged over the seeds).
+(every run's metrics), ``results.md`` (the table) and ``per_class_best_vs_ce.png`` (per-class box AP of the
+long-tail method with the best mean box AP against CE, both averaged over the seeds).
 
 The runs are also kept in the record (``--record``, default ``tools/benchmarks/records/lt_shapes_det.json``, in the
 repository): each run's metrics with the commit, date and seconds it took. One run takes about 5 minutes on 2 free
@@ -191,17 +191,17 @@ def mean_per_class(work_dirs: List[str]) -> Dict[str, Any]:
 
 
 def plot_best_vs_ce(results: Results, out: str) -> str:
-    """Per-class box AP of the (method, sampler) with the best mean box AP next to CE with the same sampler, over the
-    seeds both have whose work dirs hold the per-class records."""
+    """Per-class box AP of the long-tail (method, sampler) with the best mean box AP next to CE with the same
+    sampler, over the seeds both have whose work dirs hold the per-class records (the baselines are not candidates)."""
     def seeds_with_records(sampler: str, name: str) -> List[int]:
         return [s for s in results[sampler][name]
-                if osp.isdir(osp.join(out, sampler, f'seed{s}', name))]
+                if find_record(osp.join(out, sampler, f'seed{s}', name), 'bbox') is not None]
 
     candidates = []
     for sampler, by_method in results.items():
         for name, runs in by_method.items():
             seeds = sorted(set(seeds_with_records(sampler, name)) & set(seeds_with_records(sampler, 'ce'))
-                           ) if name != 'ce' and 'ce' in by_method else []
+                           ) if METHODS[name][3] is not None and 'ce' in by_method else []
             if seeds:
                 candidates.append((np.mean([runs[s]['bbox_AP'] for s in seeds]), sampler, name, seeds))
     if not candidates:
