@@ -798,10 +798,7 @@ def _in_two_processes(items: List[int], fill: Callable[[int, np.ndarray], None],
     if failed:
         for item in items[1::2]:
             fill(item, out)
-    result = out.copy()
-    del out
-    shared.close()
-    return result
+    return out  # a view of the shared mapping, which lives as long as the array
 
 
 def _child_failed(pid: int) -> bool:
