@@ -92,8 +92,9 @@ def test_box_only_detectors_show_no_mask_columns():
 
 
 def test_plot_picks_the_best_long_tail_method_over_seeds_with_records(tmp_path, monkeypatch):
-    """The baselines are not candidates (the RetinaNet focal row has the best box AP here), nor are seeds whose work
-    dirs lost their per-class records; CE and the chosen method are averaged over the seeds both have."""
+    """The baselines are not candidates (the RetinaNet focal row has the best box AP here), nor is EFL (a RetinaNet),
+    nor are seeds whose work dirs lost their per-class records; the chosen method and its CE baseline (sigmoid CE for
+    GOL) are averaged over the seeds both have."""
     from ltmm.core.per_class import save_per_class
 
     def run(sampler, seed, name, box_ap, values, record=True):
@@ -105,9 +106,12 @@ def test_plot_picks_the_best_long_tail_method_over_seeds_with_records(tmp_path, 
         return {'bbox_AP': box_ap}
 
     results = {'random': {
-        'ce': {0: run('random', 0, 'ce', 0.3, [0.4, 0.1]), 1: run('random', 1, 'ce', 0.3, [0.6, 0.3]),
-               2: run('random', 2, 'ce', 0.3, [0.5, 0.2], record=False)},
+        'ce': {0: run('random', 0, 'ce', 0.3, [0.4, 0.1])},
+        'sigmoid-ce': {0: run('random', 0, 'sigmoid-ce', 0.3, [0.4, 0.1]),
+                       1: run('random', 1, 'sigmoid-ce', 0.3, [0.6, 0.3]),
+                       2: run('random', 2, 'sigmoid-ce', 0.3, [0.5, 0.2], record=False)},
         'retina-focal': {0: run('random', 0, 'retina-focal', 0.9, [0.9, 0.9])},
+        'efl': {0: run('random', 0, 'efl', 0.95, [0.9, 0.9])},
         'eql': {0: run('random', 0, 'eql', 0.4, [0.4, 0.2]), 1: run('random', 1, 'eql', 0.4, [0.4, 0.2])},
         'gol': {0: run('random', 0, 'gol', 0.5, [0.5, 0.5]), 1: run('random', 1, 'gol', 0.5, [0.5, 0.7]),
                 2: run('random', 2, 'gol', 0.8, [0.8, 0.8])}}}
@@ -117,6 +121,6 @@ def test_plot_picks_the_best_long_tail_method_over_seeds_with_records(tmp_path, 
     assert bench.plot_best_vs_ce(results, str(tmp_path)).endswith('per_class_best_vs_ce.png')
     ce, best = drawn['panels']
     assert best['title'] == 'GOL (random), box AP 50.0, mean of seeds [0, 1]'
-    assert ce['title'].startswith('Softmax CE (random), box AP 30.0')
+    assert ce['title'].startswith('Sigmoid CE (random), box AP 30.0')
     np.testing.assert_allclose(ce['values'], [0.5, 0.2])
     np.testing.assert_allclose(best['values'], [0.5, 0.6])

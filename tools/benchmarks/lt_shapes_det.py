@@ -41,7 +41,7 @@ Methods (``--methods``; all by default):
 Outputs under ``--work-dir`` (default ``work_dirs/benchmarks/lt_shapes_det``): the data, each run's work dir
 ``<sampler>/seed<S>/<method>/`` (logs, checkpoint, per-class AP json + PNG, ``metrics.json``), ``results.json``
 (every run's metrics), ``results.md`` (the table) and ``per_class_best_vs_ce.png`` (per-class box AP of the
-long-tail method with the best mean box AP against CE, both averaged over the seeds).
+Mask R-CNN long-tail method with the best mean box AP against its CE baseline, both averaged over the seeds).
 
 The runs are also kept in the record (``--record``, default ``tools/benchmarks/records/lt_shapes_det.json``, in the
 repository): each run's metrics with the commit, date and seconds it took. One run takes about 5 minutes on 2 free
@@ -191,24 +191,26 @@ def mean_per_class(work_dirs: List[str]) -> Dict[str, Any]:
 
 
 def plot_best_vs_ce(results: Results, out: str) -> str:
-    """Per-class box AP of the long-tail (method, sampler) with the best mean box AP next to CE with the same
-    sampler, over the seeds both have whose work dirs hold the per-class records (the baselines are not candidates)."""
+    """Per-class box AP of the long-tail (method, sampler) of the Mask R-CNN with the best mean box AP next to its CE
+    baseline (softmax or sigmoid CE) with the same sampler, over the seeds both have whose work dirs hold the per-class
+    records. The baselines are not candidates, nor is EFL (a RetinaNet, whose baseline is the focal loss)."""
     def seeds_with_records(sampler: str, name: str) -> List[int]:
-        return [s for s in results[sampler][name]
+        return [s for s in results[sampler].get(name, {})
                 if find_record(osp.join(out, sampler, f'seed{s}', name), 'bbox') is not None]
 
     candidates = []
     for sampler, by_method in results.items():
         for name, runs in by_method.items():
-            seeds = sorted(set(seeds_with_records(sampler, name)) & set(seeds_with_records(sampler, 'ce'))
-                           ) if METHODS[name][3] is not None and 'ce' in by_method else []
-            if seeds:
-                candidates.append((np.mean([runs[s]['bbox_AP'] for s in seeds]), sampler, name, seeds))
+            base = METHODS[name][3]
+            if base in ('ce', 'sigmoid-ce'):
+                seeds = sorted(set(seeds_with_records(sampler, name)) & set(seeds_with_records(sampler, base)))
+                if seeds:
+                    candidates.append((np.mean([runs[s]['bbox_AP'] for s in seeds]), sampler, name, base, seeds))
     if not candidates:
         return ''
-    _, sampler, best, seeds = max(candidates)
+    _, sampler, best, base, seeds = max(candidates)
     panels = []
-    for name in ('ce', best):
+    for name in (base, best):
         record = mean_per_class([osp.join(out, sampler, f'seed{s}', name) for s in seeds])
         ap = 100 * np.mean([results[sampler][name][s]['bbox_AP'] for s in seeds])
         panels.append(dict(values=record['value'], train_counts=record['train_count'], groups=record['group'],
