@@ -210,17 +210,15 @@ class MaskColumn(Sequence):
         if not len(rows):
             return [], []
         ends = np.frombuffer(self._ends, np.int64)
-        starts = np.where(rows > 0, ends[rows - 1], 0)
-        lens = ends[rows] - starts  # 0 for the other items
-        low, high = int(starts.min()), int(ends[rows].max())
+        starts, row_ends = np.where(rows > 0, ends[rows - 1], 0), ends[rows]
+        lens = row_ends - starts  # 0 for the other items
+        low, high = int(starts.min()), int(row_ends.max())
         if high - low <= 4 * int(lens.sum()) + SPAN_SLACK:  # rows near each other (file order): copy their span
             counts = bytes(memoryview(self._counts)[low:high])
             starts -= low
         else:  # scattered rows: gather their bytes only
-            new_starts = np.cumsum(lens) - lens
-            index = np.repeat(starts - new_starts, lens) + np.arange(int(lens.sum()))
-            counts = np.frombuffer(self._counts, np.uint8)[index].tobytes()
-            starts = new_starts
+            counts = np.frombuffer(self._counts, np.uint8)[np.repeat(starts, lens) + _ranks(lens)].tobytes()
+            starts = np.cumsum(lens) - lens
         ends = starts + lens
         size = np.frombuffer(self._size, np.int64).reshape(-1, 2)[rows]
         shapes, which = np.unique(size[:, 0] << 32 | size[:, 1], return_inverse=True)
@@ -892,7 +890,8 @@ def _accumulate(g: _GroundTruth, d: _Detections, tp: np.ndarray, fp: np.ndarray)
         pr += tp_sum
         pr += eps
         np.divide(tp_sum, pr, out=pr)
-        ks, ng = cats[keep], num_gt[cats[keep]]
+        ks = cats[keep]
+        ng = num_gt[ks]
         cell = np.arange(num_thrs)[:, None] * len(cats) + np.flatnonzero(keep)  # (T, K')
         m = count[cell]  # true positives of each cell
         recall[:, ks, a] = m / ng
